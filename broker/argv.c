@@ -1,0 +1,130 @@
+/* argv.c — a command's arguments: sbufs in arena chunks or on the heap. */
+#include "argv.h"
+#include "alloc.h"
+
+#include <string.h>
+
+struct argv_chunk {
+    struct argv_chunk *next;
+    size_t size;
+    char data[];
+};
+
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+void argv_init(argv_t *a)
+{
+    memset(a, 0, sizeof *a);
+}
+
+void argv_reserve(argv_t *a, int n)
+{
+    if (a->argc + n <= a->cap) return;
+    int cap = a->cap ? a->cap : 8;
+    while (cap < a->argc + n) cap *= 2;
+    a->argv = xrealloc(a->argv, sizeof(sbuf) * (size_t)cap);
+    a->heap = xrealloc(a->heap, (size_t)cap);
+    a->cap = cap;
+}
+
+static void push_raw(argv_t *a, sbuf s, int heap)
+{
+    argv_reserve(a, 1);
+    a->argv[a->argc] = s;
+    a->heap[a->argc] = (unsigned char)heap;
+    a->argc++;
+}
+
+sbuf argv_push(argv_t *a, const void *p, size_t len)
+{
+    if (len >= ARGV_HEAP_MIN) {
+        sbuf s = sbuf_new(p, len);
+        push_raw(a, s, 1);
+        return s;
+    }
+    size_t need = ALIGN8(sizeof(struct sbuf_hdr) + len + 1);
+    if (!a->chunks || a->chunk_used + need > a->chunks->size) {
+        struct argv_chunk *c = xmalloc(sizeof *c + ARGV_CHUNK);
+        c->size = ARGV_CHUNK;
+        c->next = a->chunks;
+        a->chunks = c;
+        a->chunk_used = 0;
+    }
+    sbuf s = sbuf_place(a->chunks->data + a->chunk_used, p, len);
+    a->chunk_used += need;
+    push_raw(a, s, 0);
+    return s;
+}
+
+void argv_push_sbuf(argv_t *a, sbuf s)
+{
+    push_raw(a, s, 1);
+}
+
+sbuf argv_take(argv_t *a, int i)
+{
+    sbuf s = a->argv[i];
+    if (a->heap[i]) {
+        a->heap[i] = 0;   /* caller owns it now; argv[i] still points at it */
+        return s;
+    }
+    return sbuf_new(s, sbuf_len(s));
+}
+
+void argv_replace(argv_t *a, int i, sbuf s)
+{
+    if (a->heap[i]) sbuf_free(a->argv[i]);
+    a->argv[i] = s;
+    a->heap[i] = 1;
+}
+
+void argv_reset(argv_t *a)
+{
+    for (int i = 0; i < a->argc; i++)
+        if (a->heap[i]) sbuf_free(a->argv[i]);
+    a->argc = 0;
+    if (a->chunks) {
+        struct argv_chunk *c = a->chunks->next;
+        while (c) {
+            struct argv_chunk *n = c->next;
+            xfree(c);
+            c = n;
+        }
+        a->chunks->next = NULL;
+        a->chunk_used = 0;
+    }
+    if (a->cap > 1024) {   /* a huge request passed: give the array back */
+        xfree(a->argv);
+        xfree(a->heap);
+        a->argv = NULL;
+        a->heap = NULL;
+        a->cap = 0;
+    }
+}
+
+void argv_free(argv_t *a)
+{
+    argv_reset(a);
+    if (a->chunks) xfree(a->chunks);
+    xfree(a->argv);
+    xfree(a->heap);
+    memset(a, 0, sizeof *a);
+}
+
+void argv_copy(argv_t *dst, const argv_t *src)
+{
+    argv_reset(dst);
+    argv_reserve(dst, src->argc);
+    for (int i = 0; i < src->argc; i++)
+        argv_push(dst, src->argv[i], sbuf_len(src->argv[i]));
+}
+
+size_t argv_mem(const argv_t *a)
+{
+    size_t n = (size_t)a->cap * (sizeof(sbuf) + 1);
+    for (const struct argv_chunk *c = a->chunks; c; c = c->next)
+        n += sizeof *c + c->size;
+    for (int i = 0; i < a->argc; i++)
+        if (a->heap[i]) n += sbuf_alloc_size(a->argv[i]);
+    return n;
+}

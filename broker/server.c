@@ -1,0 +1,366 @@
+/* server.c — the core: event loop, dispatch, call(), cron, shutdown.
+ *
+ * One thread runs everything.  The loop is libevent's, run one iteration at a
+ * time so that server_before_sleep can do, before every wait: free sessions
+ * marked for closing, write out pending replies (one write per client per
+ * iteration, covering every command it pipelined), and later group-commit
+ * the append log and serve unblocked clients.
+ */
+#include "server.h"
+#include "alloc.h"
+#include "effect.h"
+#include "listener.h"
+#include "log.h"
+#include "multi.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+long long ustime_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+long long mstime_now(void) { return ustime_now() / 1000; }
+
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void server_update_time(server *s)
+{
+    s->ustime = ustime_now();
+    s->mstime = s->ustime / 1000;
+    obj_lru_clock = (unsigned)((s->mstime / 1000) & LRU_CLOCK_MAX);
+}
+
+size_t server_used_memory(void) { return xused_memory(); }
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static void reject(session *c, command *cmd, const char *msg)
+{
+    if (cmd) cmd->rejected_calls++;
+    multi_flag_error(c);
+    reply_error(c, msg);
+}
+
+static void reject_unknown(session *c)
+{
+    argv_t *a = &c->args;
+    char args[512];
+    size_t n = 0;
+    args[0] = '\0';
+    for (int i = 1; i < a->argc && n < 128; i++) {
+        int room = 128 - (int)n;
+        int k = snprintf(args + n, sizeof args - n, "'%.*s' ", room, a->argv[i]);
+        if (k < 0) break;
+        n += (size_t)k < sizeof args - n ? (size_t)k : sizeof args - n - 1;
+    }
+    char msg[1024];
+    snprintf(msg, sizeof msg, "ERR unknown command '%.128s', with args beginning with: %s", a->argv[0], args);
+    reject(c, NULL, msg);
+}
+
+static int is_multi_exempt(const command *cmd)
+{
+    cmd_fn *f = cmd->fn;
+    extern cmd_fn cmd_exec, cmd_discard, cmd_multi, cmd_watch, cmd_quit, cmd_reset;
+    return f == cmd_exec || f == cmd_discard || f == cmd_multi || f == cmd_watch || f == cmd_quit || f == cmd_reset;
+}
+
+void server_process_command(session *c)
+{
+    server *s = c->srv;
+    argv_t *a = &c->args;
+    command *cmd = command_lookup(s, a->argv[0], sbuf_len(a->argv[0]));
+    if (cmd && cmd->nsubs && a->argc >= 2) {
+        command *sub = command_lookup_sub(cmd, a->argv[1], sbuf_len(a->argv[1]));
+        if (!sub) {
+            char up[64], msg[512];
+            size_t i;
+            for (i = 0; cmd->name[i] && i < sizeof up - 1; i++) up[i] = (char)toupper((unsigned char)cmd->name[i]);
+            up[i] = '\0';
+            snprintf(msg, sizeof msg, "ERR unknown subcommand '%.128s'. Try %s HELP.", a->argv[1], up);
+            c->cmd = NULL;
+            reject(c, NULL, msg);
+            return;
+        }
+        cmd = sub;
+    }
+    c->cmd = cmd;
+    if (!cmd) {
+        reject_unknown(c);
+        return;
+    }
+    if ((cmd->arity > 0 && cmd->arity != a->argc) || a->argc < -cmd->arity) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "ERR wrong number of arguments for '%s' command", cmd->name);
+        reject(c, cmd, msg);
+        return;
+    }
+    if (!(c->flags & SESS_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+        reject(c, cmd, "NOAUTH Authentication required.");
+        return;
+    }
+    if ((c->flags & SESS_MULTI) && !is_multi_exempt(cmd)) {
+        if (cmd->flags & CMD_NO_MULTI) {
+            reject(c, cmd, "ERR Command not allowed inside a transaction");
+            return;
+        }
+        multi_queue(c);
+        return;
+    }
+    server_call(c, cmd);
+}
+
+void server_call(session *c, command *cmd)
+{
+    server *s = c->srv;
+    session *prev = s->current;
+    s->current = c;
+    long long dirty = s->dirty;
+    long long errors = s->stat.total_error_replies;
+    int dbid = c->dbid;
+    c->eff_mode = 0;
+    c->cmd = cmd;
+
+    long long start = mono_us();
+    cmd->fn(c);
+    long long dur = mono_us() - start;
+
+    cmd->calls++;
+    cmd->usec += dur;
+    if (s->stat.total_error_replies != errors) cmd->failed_calls++;
+    s->stat.numcommands++;
+    c->commands++;
+    c->lastcmd = cmd;
+
+    if (s->dirty != dirty && c->eff_mode != 2) {
+        if (c->eff_mode == 1) effect_emit(s, dbid, c->eff.argc, c->eff.argv);
+        else if (cmd->flags & CMD_WRITE) effect_emit(s, dbid, c->args.argc, c->args.argv);
+    }
+    if (c->eff_mode == 1) argv_reset(&c->eff);
+    c->eff_mode = 0;
+    s->current = prev;
+}
+
+/* ---- loop hooks ------------------------------------------------------- */
+
+static void free_closed(server *s)
+{
+    while (s->to_close) {
+        session *c = s->to_close;
+        s->to_close = c->close_next;
+        session_free(c);
+    }
+}
+
+void server_before_sleep(server *s)
+{
+    free_closed(s);
+    session *c = s->pending_write;
+    s->pending_write = NULL;
+    while (c) {
+        session *next = c->pw_next;
+        c->flags &= ~SESS_PENDING_WRITE;
+        c->pw_next = NULL;
+        if (!(c->flags & SESS_CLOSE_ASAP)) {
+            if (session_out_pending(c) == 0) {
+                if (c->flags & SESS_CLOSE_AFTER_REPLY) session_close_async(c);
+            } else if (c->ops->flush(c) < 0) {
+                session_close_async(c);
+            }
+        }
+        c = next;
+    }
+    free_closed(s);
+}
+
+void server_request_shutdown(server *s)
+{
+    s->shutdown_asap = 1;
+    event_base_loopbreak(s->base);
+}
+
+static void clients_cron(server *s)
+{
+    if (s->cfg.timeout <= 0) return;
+    long long limit = (long long)s->cfg.timeout * 1000;
+    for (session *c = s->clients; c; c = c->next) {
+        if (c->flags & (SESS_BLOCKED | SESS_PUBSUB | SESS_CLOSE_ASAP)) continue;
+        if (s->mstime - c->last_interaction > limit) {
+            log_verbose("Closing idle client id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+            session_close_async(c);
+        }
+    }
+}
+
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    server *s = arg;
+    server_update_time(s);
+    s->cronloops++;
+    size_t used = server_used_memory();
+    if ((long long)used > s->peak_memory) s->peak_memory = (long long)used;
+
+    /* Active expiry: 25% of each cron period at most, as Redis. */
+    if (s->cfg.active_expire_enabled) {
+        long long budget = 1000000 / s->cfg.hz / 4;
+        if (budget > 25000) budget = 25000;
+        db_active_expire(s, budget);
+    }
+    /* Incremental rehashing: about 1 ms per cron for the first db that needs it. */
+    for (int i = 0; i < s->ndb; i++)
+        if (db_rehash_step(&s->dbs[i])) break;
+    clients_cron(s);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    server *s = arg;
+    log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server_request_shutdown(s);
+}
+
+static int cfg_hook(void *priv, const char *name, char *err, size_t errlen)
+{
+    server *s = priv;
+    if (!strcmp(name, "loglevel")) log_set_level(s->cfg.loglevel);
+    else if (!strcmp(name, "hz")) {
+        struct timeval tv = {0, 1000000 / s->cfg.hz};
+        evtimer_add(s->cron_ev, &tv);
+    }
+    return 0;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+static uint64_t id_hash(const void *key)
+{
+    uint64_t x = (uint64_t)(uintptr_t)key;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static const dict_type id_dict_type = {.hash = id_hash};
+
+static void random_bytes(void *buf, size_t n)
+{
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    size_t got = 0;
+    if (fd >= 0) {
+        ssize_t r = read(fd, buf, n);
+        if (r > 0) got = (size_t)r;
+        close(fd);
+    }
+    for (size_t i = got; i < n; i++) ((unsigned char *)buf)[i] = (unsigned char)(rand() ^ (int)ustime_now());
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+server *server_new(config *cfg, char *err, size_t errlen)
+{
+    server *s = xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    memset(cfg, 0, sizeof *cfg);
+    config_set_hook(&s->cfg, cfg_hook, s);
+    server_update_time(s);
+    s->start_ms = s->mstime;
+    s->pid = (int)getpid();
+    s->lastsave = time(NULL);
+
+    uint8_t seed[16];
+    random_bytes(seed, sizeof seed);
+    dict_set_hash_seed(seed);
+    unsigned char rid[20];
+    random_bytes(rid, sizeof rid);
+    for (int i = 0; i < 20; i++) snprintf(s->runid + 2 * i, 3, "%02x", rid[i]);
+
+    if (s->cfg.dir && s->cfg.dir[0] && mkdir_p(s->cfg.dir) < 0) {
+        snprintf(err, errlen, "Can't create data directory '%s': %s", s->cfg.dir, strerror(errno));
+        xfree(s);
+        return NULL;
+    }
+    s->ndb = s->cfg.databases;
+    s->dbs = xcalloc((size_t)s->ndb, sizeof(db));
+    for (int i = 0; i < s->ndb; i++) db_init(&s->dbs[i], i);
+    s->clients_by_id = dict_create(&id_dict_type);
+    command_table_init(s);
+
+    s->base = event_base_new();
+    if (!s->base) {
+        snprintf(err, errlen, "Can't create the event loop");
+        return NULL;
+    }
+    s->cron_ev = event_new(s->base, -1, EV_PERSIST, on_cron, s);
+    struct timeval tv = {0, 1000000 / (s->cfg.hz > 0 ? s->cfg.hz : 10)};
+    evtimer_add(s->cron_ev, &tv);
+    s->sig_ev[0] = evsignal_new(s->base, SIGINT, on_signal, s);
+    s->sig_ev[1] = evsignal_new(s->base, SIGTERM, on_signal, s);
+    event_add(s->sig_ev[0], NULL);
+    event_add(s->sig_ev[1], NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return s;
+}
+
+int server_listen(server *s) { return listeners_open(s); }
+
+int server_run(server *s)
+{
+    while (!s->shutdown_asap) {
+        server_before_sleep(s);
+        if (s->shutdown_asap) break;
+        event_base_loop(s->base, EVLOOP_ONCE);
+    }
+    /* Orderly shutdown: last replies out, then close everything. */
+    server_before_sleep(s);
+    log_warning("Rill is now ready to exit, bye bye...");
+    return s->exit_code;
+}
+
+void server_free(server *s)
+{
+    listeners_close(s);
+    while (s->clients) session_free(s->clients);
+    free_closed(s);
+    for (int i = 0; i < s->ndb; i++) db_free(&s->dbs[i]);
+    xfree(s->dbs);
+    dict_release(s->clients_by_id);
+    command_table_free(s);
+    if (s->cron_ev) event_free(s->cron_ev);
+    for (int i = 0; i < 3; i++)
+        if (s->sig_ev[i]) event_free(s->sig_ev[i]);
+    event_base_free(s->base);
+    config_free(&s->cfg);
+    xfree(s);
+}

@@ -1,0 +1,118 @@
+/* server.h — struct server, the explicit context every handler receives.
+ *
+ * There is no global server: handlers get it from their session (c->srv).
+ * The core thread owns everything here; nothing in it takes locks.
+ */
+#ifndef RILL_SERVER_H
+#define RILL_SERVER_H
+
+#include <stdint.h>
+#include <time.h>
+#include "config.h"
+#include "db.h"
+#include "dict.h"
+#include "session.h"
+#include "command.h"
+#include "reply.h"
+#include "log.h"
+
+struct event_base;
+struct event;
+
+typedef struct server_stats {
+    long long numcommands;
+    long long numconnections;
+    long long rejected_conn;
+    long long expiredkeys;
+    long long expired_stale_perc;
+    long long evictedkeys;
+    long long keyspace_hits, keyspace_misses;
+    long long net_input_bytes, net_output_bytes;
+    long long total_error_replies;
+    long long unexpected_error_replies;
+    long long total_reads, total_writes;
+    long long io_threaded_reads, io_threaded_writes;
+    long long client_qbuf_limit_disconnections;
+    long long client_outbuf_limit_disconnections;
+    long long effects;                 /* effects emitted */
+} server_stats;
+
+typedef struct server {
+    config cfg;
+    struct event_base *base;
+    struct event *cron_ev;
+    struct event *sig_ev[3];
+    int shutdown_asap;
+    int exit_code;
+
+    /* Time, cached at each command / loop iteration. */
+    long long mstime;        /* unix ms */
+    long long ustime;        /* unix us */
+    long long start_ms;
+    long long cmd_start_ms;  /* the time a command runs at (expiry checks) */
+    uint64_t cronloops;
+
+    db *dbs;
+    int ndb;
+
+    dict *commands;          /* lower-case name -> command */
+    struct command **cmd_list;
+    int cmd_count;
+
+    /* Sessions */
+    session *clients;        /* doubly linked */
+    int nclients;
+    uint64_t next_client_id;
+    session *pending_write;
+    session *to_close;
+    dict *clients_by_id;     /* u64 id -> session (via key = id) */
+    session *current;        /* session whose command is running */
+
+    /* Listeners */
+    struct listener *listeners;
+    int nlisteners;
+
+    /* Data state */
+    long long dirty;         /* changes since last save */
+    long long dirty_before;  /* used by call() */
+    int in_exec;             /* running EXEC */
+    int loading;
+    time_t lastsave;
+
+    /* Effects (see effect.h) */
+    struct effect_sink *sinks;
+
+    server_stats stat;
+    char runid[41];
+    int pid;
+    char executable[512];
+    long long peak_memory;
+    int lazyfree_pending;
+} server;
+
+/* server_new builds a server from cfg (which it takes over). */
+server *server_new(config *cfg, char *err, size_t errlen);
+/* server_listen opens the configured listeners; 0 or -1 (logged). */
+int server_listen(server *s);
+/* server_run runs the loop until shutdown; returns the exit code. */
+int server_run(server *s);
+void server_free(server *s);
+
+/* Time helpers */
+long long ustime_now(void);
+long long mstime_now(void);
+void server_update_time(server *s);
+
+/* call() runs one command for c with full bookkeeping (stats, effects). */
+void server_call(session *c, struct command *cmd);
+/* server_process_command does lookup, checks and call/queue for c->args. */
+void server_process_command(session *c);
+
+/* server_before_sleep flushes output, frees closed sessions, etc. */
+void server_before_sleep(server *s);
+void server_request_shutdown(server *s);
+
+/* Memory usage of all live allocations. */
+size_t server_used_memory(void);
+
+#endif

@@ -1,0 +1,207 @@
+/* session.c — client sessions: input processing, output buffer, teardown. */
+#include "session.h"
+#include "server.h"
+#include "alloc.h"
+#include "log.h"
+#include "multi.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OBUF_MIN 16384
+
+session *session_new(server *s, const session_ops *ops, int fd)
+{
+    session *c = xcalloc(1, sizeof *c);
+    c->id = ++s->next_client_id;
+    c->srv = s;
+    c->ops = ops;
+    c->rops = &resp2_ops;
+    c->resp = 2;
+    c->fd = fd;
+    c->dbid = 0;
+    c->db = &s->dbs[0];
+    c->ctime = c->last_interaction = s->mstime;
+    resp_parser_init(&c->parser);
+    argv_init(&c->args);
+    argv_init(&c->eff);
+    if (!s->cfg.requirepass || !s->cfg.requirepass[0]) c->flags |= SESS_AUTHENTICATED;
+
+    c->next = s->clients;
+    if (s->clients) s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+    dict_add(s->clients_by_id, (void *)(uintptr_t)c->id, c);
+    return c;
+}
+
+void session_close_async(session *c)
+{
+    if (c->flags & SESS_CLOSE_ASAP) return;
+    c->flags |= SESS_CLOSE_ASAP;
+    c->close_next = c->srv->to_close;
+    c->srv->to_close = c;
+}
+
+void session_free(session *c)
+{
+    server *s = c->srv;
+    if (s->current == c) s->current = NULL;
+    multi_session_cleanup(c);
+    if (c->ops && c->ops->close) c->ops->close(c);
+
+    /* Unlink from the client list and the pending-write list. */
+    if (c->prev) c->prev->next = c->next;
+    else s->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nclients--;
+    if (c->flags & SESS_PENDING_WRITE) {
+        for (session **pp = &s->pending_write; *pp; pp = &(*pp)->pw_next)
+            if (*pp == c) {
+                *pp = c->pw_next;
+                break;
+            }
+    }
+    dict_delete(s->clients_by_id, (void *)(uintptr_t)c->id);
+
+    resp_parser_reset(&c->parser);
+    argv_free(&c->args);
+    argv_free(&c->eff);
+    xfree(c->qbuf);
+    xfree(c->obuf);
+    sbuf_free(c->name);
+    sbuf_free(c->lib_name);
+    sbuf_free(c->lib_ver);
+    xfree(c);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+char *session_out_reserve(session *c, size_t n)
+{
+    if (c->ocap - c->olen >= n) return c->obuf + c->olen;
+    /* Slide pending bytes to the front before growing. */
+    if (c->osent > 0) {
+        memmove(c->obuf, c->obuf + c->osent, c->olen - c->osent);
+        c->olen -= c->osent;
+        c->osent = 0;
+        if (c->ocap - c->olen >= n) return c->obuf + c->olen;
+    }
+    size_t need = c->olen + n;
+    size_t cap = c->ocap ? c->ocap : OBUF_MIN;
+    while (cap < need) cap = cap < (64u << 20) ? cap * 2 : cap + (64u << 20);
+    c->obuf = xrealloc(c->obuf, cap);
+    c->ocap = cap;
+    return c->obuf + c->olen;
+}
+
+void session_out(session *c, const void *p, size_t n)
+{
+    if (c->flags & SESS_CLOSE_ASAP) return;
+    char *dst = session_out_reserve(c, n);
+    memcpy(dst, p, n);
+    c->olen += n;
+    session_mark_write(c);
+}
+
+void session_mark_write(session *c)
+{
+    if (c->flags & SESS_PENDING_WRITE) return;
+    c->flags |= SESS_PENDING_WRITE;
+    c->pw_next = c->srv->pending_write;
+    c->srv->pending_write = c;
+}
+
+/* ---- input ------------------------------------------------------------ */
+
+static void protocol_error(session *c)
+{
+    char addr[64];
+    snprintf(addr, sizeof addr, "%s", c->addr);
+    log_verbose("Protocol error (%s) from client: id=%llu addr=%s", c->parser.err,
+                (unsigned long long)c->id, addr);
+    char msg[200];
+    snprintf(msg, sizeof msg, "ERR %s", c->parser.err);
+    c->rops->error(c, msg, strlen(msg));
+    c->srv->stat.total_error_replies++;
+    session_mark_write(c);
+    c->flags |= SESS_CLOSE_AFTER_REPLY;
+}
+
+void session_process_input(session *c)
+{
+    server *s = c->srv;
+    while (c->qpos < c->qlen && !(c->flags & (SESS_CLOSE_ASAP | SESS_CLOSE_AFTER_REPLY | SESS_BLOCKED))) {
+        size_t consumed = 0;
+        c->parser.max_bulk = s->cfg.proto_max_bulk_len;
+        c->parser.authenticated = (c->flags & SESS_AUTHENTICATED) != 0;
+        int r = resp_parse(&c->parser, c->qbuf + c->qpos, c->qlen - c->qpos, &consumed, &c->args);
+        c->qpos += consumed;
+        if (r == RESP_PARSE_ERR) {
+            protocol_error(c);
+            break;
+        }
+        if (r == RESP_PARSE_MORE) break;
+        c->last_interaction = s->mstime;
+        server_process_command(c);
+        if (!(c->flags & SESS_BLOCKED)) argv_reset(&c->args);
+        session_mark_write(c);
+    }
+    if (c->qpos == c->qlen) c->qpos = c->qlen = 0;
+}
+
+/* ---- state ------------------------------------------------------------ */
+
+void session_set_resp(session *c, int resp)
+{
+    c->resp = resp;
+    c->rops = resp == 3 ? &resp3_ops : &resp2_ops;
+}
+
+int session_select(session *c, int id)
+{
+    if (id < 0 || id >= c->srv->ndb) return -1;
+    c->dbid = id;
+    c->db = &c->srv->dbs[id];
+    return 0;
+}
+
+static void flags_string(session *c, char *out)
+{
+    char *p = out;
+    if (c->flags & SESS_MULTI) *p++ = 'x';
+    if (c->flags & SESS_BLOCKED) *p++ = 'b';
+    if (c->flags & SESS_DIRTY_CAS) *p++ = 'd';
+    if (c->flags & SESS_CLOSE_AFTER_REPLY) *p++ = 'c';
+    if (c->flags & SESS_UNIX) *p++ = 'U';
+    if (c->flags & SESS_CLOSE_ASAP) *p++ = 'A';
+    if (c->flags & SESS_PUBSUB) *p++ = 'P';
+    if (c->flags & SESS_NO_EVICT) *p++ = 'e';
+    if (p == out) *p++ = 'N';
+    *p = '\0';
+}
+
+sbuf session_info_line(session *c, sbuf out)
+{
+    server *s = c->srv;
+    char flags[16];
+    flags_string(c, flags);
+    const char *cmdname = c->lastcmd ? command_fullname(c->lastcmd) : "NULL";
+    out = sbuf_catfmt(out,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
+        "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 "
+        "rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r%s cmd=%s user=default "
+        "redir=-1 resp=%d",
+        (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+        (s->mstime - c->ctime) / 1000, (s->mstime - c->last_interaction) / 1000, flags, c->dbid,
+        0, 0, 0, (c->flags & SESS_MULTI) ? c->mcount : -1,
+        c->qlen - c->qpos, c->qcap - c->qlen, argv_mem(&c->args),
+        c->qcap, c->qpeak, c->olen - c->osent, c->ocap,
+        sizeof *c + c->qcap + c->ocap + argv_mem(&c->args),
+        session_out_pending(c) ? "w" : "", cmdname, c->resp);
+    if (c->lib_name || c->lib_ver)
+        out = sbuf_catfmt(out, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
+    return out;
+}

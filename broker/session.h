@@ -1,0 +1,133 @@
+/* session.h — one client connection, whatever the front end.
+ *
+ * A session holds the client's state (db, protocol version, name, flags,
+ * transaction queue), its input (query buffer, parser, the current argv)
+ * and its output buffer.  Front ends own the transport: they feed bytes in
+ * (session_feed) and flush output when the loop is about to sleep
+ * (server_before_sleep calls session_flush through the front end's ops).
+ *
+ * Teardown is deferred: session_close_async marks the session and puts it
+ * on the server's close list; it is freed in the before-sleep hook, never
+ * inside its own callback.
+ */
+#ifndef RILL_SESSION_H
+#define RILL_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "argv.h"
+#include "resp_parse.h"
+#include "reply.h"
+#include "sbuf.h"
+
+struct server;
+struct db;
+struct command;
+struct event;
+
+enum {
+    SESS_CLOSE_ASAP = 1 << 0,         /* free in before-sleep */
+    SESS_CLOSE_AFTER_REPLY = 1 << 1,  /* stop reading; close once output is written */
+    SESS_MULTI = 1 << 2,              /* inside MULTI */
+    SESS_DIRTY_CAS = 1 << 3,          /* a WATCHed key changed: EXEC fails */
+    SESS_DIRTY_EXEC = 1 << 4,         /* a queueing error: EXEC aborts */
+    SESS_AUTHENTICATED = 1 << 5,
+    SESS_PENDING_WRITE = 1 << 6,      /* on the server's pending-write list */
+    SESS_BLOCKED = 1 << 7,
+    SESS_PUBSUB = 1 << 8,
+    SESS_UNIX = 1 << 9,
+    SESS_EXECUTING = 1 << 10,         /* a command of it is running (EXEC etc.) */
+    SESS_NO_EVICT = 1 << 11,
+    SESS_PAUSED_READ = 1 << 12,       /* reading paused (blocked/close-after-reply) */
+    SESS_PROTECTED = 1 << 13,         /* not to be freed right now */
+};
+
+/* What a front end does for its sessions; every field required. */
+typedef struct session_ops {
+    const char *name;                                   /* "resp", "native" */
+    /* flush tries to send pending output now; returns 0, or -1 if the peer is gone. */
+    int (*flush)(struct session *c);
+    /* close releases transport resources (the session itself is freed by the core). */
+    void (*close)(struct session *c);
+    /* pause/resume reading input (blocked clients, close-after-reply). */
+    void (*pause_read)(struct session *c);
+    void (*resume_read)(struct session *c);
+} session_ops;
+
+typedef struct multi_cmd {
+    struct command *cmd;
+    argv_t args;
+} multi_cmd;
+
+typedef struct session {
+    uint64_t id;
+    struct server *srv;
+    const session_ops *ops;
+    const reply_ops *rops;
+    int fd;                       /* -1 for non-socket sessions */
+    struct event *rev, *wev;
+    int resp;                     /* 2 or 3 */
+    uint32_t flags;
+    struct db *db;
+    int dbid;
+    sbuf name, lib_name, lib_ver;
+    char addr[64], laddr[64];
+    long long ctime, last_interaction;   /* ms */
+
+    /* Input */
+    char *qbuf;
+    size_t qlen, qpos, qcap, qpeak;
+    resp_parser parser;
+    argv_t args;
+    struct command *cmd, *lastcmd;
+    argv_t eff;                   /* effect_rewrite's argv */
+    int eff_mode;                 /* 0 own argv, 1 eff, 2 suppressed */
+
+    /* Output: a contiguous buffer; bytes [osent, olen) are pending. */
+    char *obuf;
+    size_t olen, ocap, osent;
+    long long obuf_soft_since;    /* ms, for soft output limits */
+
+    /* Transaction */
+    multi_cmd *mstate;
+    int mcount, mcap;
+    struct watched_key *watched;  /* list (cmd_multi.c) */
+
+    /* Links */
+    struct session *prev, *next;          /* server's client list */
+    struct session *pw_next;              /* pending-write list */
+    struct session *close_next;           /* close list */
+
+    /* Stats */
+    long long net_in, net_out, commands;
+} session;
+
+session *session_new(struct server *s, const session_ops *ops, int fd);
+/* session_free frees the session now (core only, outside its callbacks). */
+void session_free(session *c);
+/* session_close_async marks c to be freed in the before-sleep hook. */
+void session_close_async(session *c);
+
+/* session_process_input parses and runs every complete command in the query
+ * buffer; stops early when the session is closing or blocked. */
+void session_process_input(session *c);
+
+/* Output buffer primitives used by the reply encoders. */
+void session_out(session *c, const void *p, size_t n);
+/* session_out_reserve makes room for n bytes and returns where to write. */
+char *session_out_reserve(session *c, size_t n);
+static inline void session_out_commit(session *c, size_t n) { c->olen += n; }
+/* session_out_pending is the bytes not yet written. */
+static inline size_t session_out_pending(const session *c) { return c->olen - c->osent; }
+/* session_mark_write queues c for a flush before the loop sleeps. */
+void session_mark_write(session *c);
+
+/* session_set_resp switches the reply protocol (HELLO). */
+void session_set_resp(session *c, int resp);
+/* session_select changes the db; 0, or -1 if out of range. */
+int session_select(session *c, int id);
+/* session_info_line writes the CLIENT LIST line for c into out (an sbuf). */
+sbuf session_info_line(session *c, sbuf out);
+
+#endif

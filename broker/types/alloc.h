@@ -1,0 +1,18 @@
+/* alloc.h — allocation wrappers: out of memory is fatal, as in Redis.
+ * maxmemory policies (later) keep the server from ever reaching that point. */
+#ifndef RILL_ALLOC_H
+#define RILL_ALLOC_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+void xfree(void *p);
+/* xmalloc_size is the usable size of a block (malloc_usable_size). */
+size_t xmalloc_size(void *p);
+/* xused_memory is the total of live allocations made through these wrappers. */
+size_t xused_memory(void);
+
+#endif
