@@ -7,9 +7,9 @@
  * keep the unconsumed bytes), and the contract is checked:
  *  - consumed <= bytes offered, on every return;
  *  - OK always carries argc >= 1 and arguments that are NUL-terminated;
- *  - after MORE the caller keeps at most a header line (<= RESP_INLINE_MAX,
- *    or a longer one ending in '\r' that waits for its last byte) or one
- *    small bulk (< RESP_BIG_ARG + 2 bytes);
+ *  - after MORE the caller keeps at most a line (<= RESP_INLINE_MAX, or a
+ *    longer header ending in '\r' that waits for one more byte), the unread
+ *    part of one small bulk, or under 2 bytes of a big bulk's trailer;
  *  - a big bulk in progress holds no more than about twice what was fed;
  *  - errors carry a "Protocol error: " text;
  *  - a whole-buffer parse and the piecewise parse give the same commands
@@ -85,8 +85,12 @@ static uint64_t run(const uint8_t *in, size_t len, uint8_t mode, uint32_t seed, 
             size_t pend = resp_parse_pending(&p);
             CHECK(pend <= 2 * fed + 65536);
             if (rc == RESP_PARSE_MORE) {
-                CHECK(have <= RESP_INLINE_MAX || buf[have - 1] == '\r' ||
-                      have < RESP_BIG_ARG + 2);
+                if (p.type == 1 && p.bulk_len >= 0) {   /* waiting in a bulk */
+                    if (p.big || p.bulk_len >= RESP_BIG_ARG) CHECK(have < 2);
+                    else CHECK(have < (size_t)p.bulk_len + 2);
+                } else {                                 /* waiting for a line */
+                    CHECK(have <= RESP_INLINE_MAX || buf[have - 1] == '\r');
+                }
                 break;
             }
             CHECK(rc == RESP_PARSE_OK);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -300,7 +301,6 @@ static void test_nocase_folds_ascii(void **state)
     /* Folding is ASCII only: no Latin-1 or UTF-8 case pairs. */
     NO_IMATCH("\xc4", "\xe4");
     IMATCH("\xc4", "\xc4");
-    NO_IMATCH("[", "");
 }
 
 static void test_nocase_class_escape_is_exact(void **state)
@@ -506,10 +506,11 @@ static void test_64k_hostile_shapes_are_fast(void **state)
 
 /* ---- random inputs ---------------------------------------------------- */
 
-static uint32_t lcg(uint32_t *x)
+/* A 64-bit LCG; only its high bits are used, the low ones cycle fast. */
+static uint32_t lcg(uint64_t *x)
 {
-    *x = *x * 1103515245u + 12345u;
-    return *x >> 8;
+    *x = *x * 6364136223846793005u + 1442695040888963407u;
+    return (uint32_t)(*x >> 33);
 }
 
 static void test_random_inputs_answer_zero_or_one(void **state)
@@ -519,7 +520,7 @@ static void test_random_inputs_answer_zero_or_one(void **state)
      * literal pattern must agree with plain byte equality, and a string
      * with its specials escaped must match itself. */
     (void)state;
-    uint32_t seed = 12345;
+    uint64_t seed = 12345;
     char pat[32], str[32], esc[64];
     for (int cycle = 0; cycle < 200000; cycle++) {
         size_t plen = lcg(&seed) % sizeof pat;
@@ -533,7 +534,7 @@ static void test_random_inputs_answer_zero_or_one(void **state)
 
         size_t elen = 0;
         for (size_t j = 0; j < slen; j++) {
-            if (strchr("*?[\\", str[j]) && str[j] != '\0') esc[elen++] = '\\';
+            if (str[j] != '\0' && strchr("*?[\\", str[j])) esc[elen++] = '\\';
             esc[elen++] = str[j];
         }
         assert_int_equal(glob_match(esc, elen, str, slen, 0), 1);
