@@ -2,6 +2,7 @@
 #include "argv.h"
 #include "alloc.h"
 
+#include <limits.h>
 #include <string.h>
 
 struct argv_chunk {
@@ -20,11 +21,12 @@ void argv_init(argv_t *a)
 void argv_reserve(argv_t *a, int n)
 {
     if (a->argc + n <= a->cap) return;
-    int cap = a->cap ? a->cap : 8;
-    while (cap < a->argc + n) cap *= 2;
+    long long cap = a->cap ? a->cap : 8;
+    while (cap < (long long)a->argc + n) cap *= 2;
+    if (cap > INT_MAX) cap = INT_MAX;
     a->argv = xrealloc(a->argv, sizeof(sbuf) * (size_t)cap);
     a->heap = xrealloc(a->heap, (size_t)cap);
-    a->cap = cap;
+    a->cap = (int)cap;
 }
 
 static void push_raw(argv_t *a, sbuf s, int heap)

@@ -18,8 +18,11 @@ function(rill_fuzz_target name)
   target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
   target_link_libraries(fuzz_${name} PRIVATE rillcore)
   set(corpus ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+  # New inputs go to a scratch corpus in the build tree; the seeds stay read-only.
+  set(scratch ${CMAKE_CURRENT_BINARY_DIR}/fuzz-corpus-${name})
+  file(MAKE_DIRECTORY ${scratch})
   add_test(NAME rill.fuzz.${name}
-           COMMAND fuzz_${name} -max_total_time=20 -max_len=4096 ${corpus})
+           COMMAND fuzz_${name} -max_total_time=20 -max_len=4096 ${scratch} ${corpus})
   math(EXPR t "120 * ${RILL_TEST_TIMEOUT_FACTOR}")
   set_tests_properties(rill.fuzz.${name} PROPERTIES TIMEOUT ${t})
 endfunction()

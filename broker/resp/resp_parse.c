@@ -44,7 +44,7 @@
 #include <string.h>
 
 #define PROTO_MAX_BULK_DEFAULT (512LL * 1024 * 1024)
-#define PROTO_MAX_MULTIBULK_DEFAULT (1024LL * 1024)
+#define PROTO_MAX_MULTIBULK_DEFAULT ((long long)INT_MAX)  /* as Redis 7.0 */
 #define UNAUTH_MAX_MULTIBULK 10
 #define UNAUTH_MAX_BULK 16384
 #define ARGV_PREALLOC_MAX 1024   /* Redis's min(multibulklen, 1024) */
@@ -140,6 +140,7 @@ enum { LINE_OK, LINE_MORE, LINE_TOO_BIG };
  * the '\r' and at least one byte follows it (skipped unchecked, as Redis). */
 static int header_line(const char *s, size_t n, const char **eol)
 {
+    if (n == 0) return LINE_MORE;
     const char *cr = find_eol(s, n, '\r');
     if (!cr) return n > RESP_INLINE_MAX ? LINE_TOO_BIG : LINE_MORE;
     if ((size_t)(cr - s) + 2 > n) return LINE_MORE;

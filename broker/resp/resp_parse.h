@@ -33,7 +33,7 @@ enum {
 typedef struct resp_parser {
     /* Limits: set by the caller, may change between calls. */
     long long max_bulk;         /* proto-max-bulk-len (Redis default 512 MB) */
-    long long max_multibulk;    /* most arguments in one request: 1024*1024 */
+    long long max_multibulk;    /* most arguments in one request: INT_MAX, as Redis */
     int authenticated;          /* 0: Redis's unauthenticated limits apply (multibulk > 10, bulk > 16384 refused) */
 
     /* State: private. */

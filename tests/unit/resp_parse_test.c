@@ -335,7 +335,6 @@ static void test_errors_multibulk_count(void **state)
     run_err(S("*1x\r\n"), 1, 0, inv);
     run_err(S("*-\r\n"), 1, 0, inv);
     run_err(S("*2147483648\r\n"), 1, 0, inv);           /* > INT_MAX: Redis too */
-    run_err(S("*1048577\r\n"), 1, 0, inv);              /* > max_multibulk */
     run_err(S("*99999999999999999999\r\n"), 1, 0, inv); /* overflows long long */
     run_err(S("*-9223372036854775809\r\n"), 1, 0, inv);
     run_err(S("*000000000000000000001\r\n"), 1, 0, inv);
