@@ -7,8 +7,8 @@
  *
  *   - Depth.  Each star entered adds one level; a level deeper than
  *     GLOB_MAX_DEPTH answers "no match".  Consecutive stars collapse into one
- *     first, so a pattern of 64 KB of `*` uses one level, and no pattern can
- *     use more than GLOB_MAX_DEPTH + 1 stack frames.
+ *     first, so a pattern of 64 KB of `*` uses one level, and no match
+ *     nests more than GLOB_MAX_DEPTH + 2 calls of match_at.
  *
  *   - Giving up.  When a star has tried the rest of the pattern at every
  *     later position and none matched, no earlier star can do better: a
@@ -17,6 +17,10 @@
  *     level returns at once.  So only one star loop per level ever runs to
  *     the end and a match costs O(pattern length * string length), not an
  *     exponential number of retries of `*a*a*a*...`.
+ *
+ * One speed-up of our own does not change any answer: a star followed by a
+ * plain byte jumps (memchr) to the next place that byte occurs, since every
+ * position in between would fail on its first byte.
  *
  * Byte-level rules (each mirrors stringmatchlen in Redis 7.0 on x86-64):
  *
@@ -38,6 +42,8 @@
  *     "*"; callers that want that shortcut must take it themselves).
  */
 #include "glob.h"
+
+#include <string.h>
 
 /* Stars entered before a branch answers "no match"; Redis uses 1000. */
 #define GLOB_MAX_DEPTH 1000
@@ -111,6 +117,23 @@ static int class_match(const struct glob_ctx *g, size_t *pi, char c)
     return negate ? !hit : hit;
 }
 
+/* next_candidate returns the first position from si on where the pattern
+ * after a star (starting at pat[pi]) could begin to match, or slen.  It only
+ * skips positions where that pattern opens with a plain byte the string
+ * lacks: there match_at would fail on the first byte without touching
+ * give_up, so skipping them leaves every answer unchanged.  Under nocase
+ * only bytes that are not letters are skipped on, since those compare as
+ * plain bytes (folding joins no other pair of bytes). */
+static size_t next_candidate(const struct glob_ctx *g, size_t pi, size_t si)
+{
+    char c = g->pat[pi];
+
+    if (c == '*' || c == '?' || c == '[' || c == '\\') return si;
+    if (g->nocase && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return si;
+    const char *hit = memchr(g->str + si, c, g->slen - si);
+    return hit ? (size_t)(hit - g->str) : g->slen;
+}
+
 /* match_at answers whether pat[pi..] matches str[si..] exactly.  depth is
  * the number of stars entered on the way here. */
 static int match_at(struct glob_ctx *g, size_t pi, size_t si, int depth)
@@ -125,6 +148,8 @@ static int match_at(struct glob_ctx *g, size_t pi, size_t si, int depth)
             while (pi + 1 < g->plen && p[pi + 1] == '*') pi++;
             if (pi + 1 == g->plen) return 1;
             for (; si < g->slen; si++) {
+                si = next_candidate(g, pi + 1, si);
+                if (si == g->slen) break;
                 if (match_at(g, pi + 1, si, depth + 1)) return 1;
                 if (g->give_up) return 0;
             }
