@@ -35,6 +35,15 @@ typedef struct server_stats {
     long long client_qbuf_limit_disconnections;
     long long client_outbuf_limit_disconnections;
     long long effects;                 /* effects emitted */
+    /* INFO's instantaneous rates (info.c): the counters at the last sample
+     * and the rates computed then; zeroed with the rest by CONFIG RESETSTAT. */
+    long long inst_ms, inst_ops, inst_net_in, inst_net_out;
+    double inst_ops_sec, inst_in_kbps, inst_out_kbps;
+    /* INFO errorstats (info.c): error replies by code ("ERR", "WRONGTYPE");
+     * codes past the first SERVER_ERROR_CODES are not itemised. */
+#define SERVER_ERROR_CODES 128
+    struct server_errorstat { char code[32]; long long count; } errors[SERVER_ERROR_CODES];
+    int nerrors;
 } server_stats;
 
 typedef struct server {
