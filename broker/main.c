@@ -41,16 +41,19 @@ int main(int argc, char **argv)
     if (argc >= 2 && argv[1][0] != '-') {
         if (config_load_file(&cfg, argv[1], err, sizeof err) != 0) {
             fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Rill %s) ***\n%s\n", RILL_VERSION, err);
+            config_free(&cfg);
             return 1;
         }
         first_opt = 2;
     }
     if (config_apply_args(&cfg, argc - first_opt, argv + first_opt, err, sizeof err) != 0) {
         fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Rill %s) ***\n%s\n", RILL_VERSION, err);
+        config_free(&cfg);
         return 1;
     }
     if (log_open(cfg.logfile) != 0) {
         fprintf(stderr, "Can't open the log file %s\n", cfg.logfile);
+        config_free(&cfg);
         return 1;
     }
     log_set_level(cfg.loglevel);

@@ -4,6 +4,7 @@
 #include "server.h"
 #include "command.h"
 #include "object.h"
+#include "info.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -22,11 +23,13 @@ static void error_n(session *c, const char *msg, size_t n)
     if (i == n && n > 0) has_code = 1;
     if (c->srv) c->srv->stat.total_error_replies++;
     if (has_code) {
+        if (c->srv) info_count_error(c->srv, msg, n);
         c->rops->error(c, msg, n);
         return;
     }
     char buf[1024];
     int k = snprintf(buf, sizeof buf, "ERR %.*s", (int)(n > 1000 ? 1000 : n), msg);
+    if (c->srv) info_count_error(c->srv, buf, (size_t)k);
     c->rops->error(c, buf, (size_t)k);
 }
 

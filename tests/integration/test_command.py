@@ -15,10 +15,7 @@ import harness
 
 # Differences in commands.def rows with Redis 7.0.15 that are known and
 # reported (not COMMAND's doing): name -> fields that differ.
-KNOWN_ROW_DIFFERENCES = {
-    "echo": {"flags"},                 # Redis: loading stale fast
-    "command|getkeys": {"arity"},      # Redis: -4 (the handler checks it)
-}
+KNOWN_ROW_DIFFERENCES = {}
 
 
 class CommandDiff(harness.DiffTestCase):

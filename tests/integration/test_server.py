@@ -107,7 +107,7 @@ class Server(harness.RillTestCase):
         self.assertNotIn("\r\n\r\n\r\n", text)
         for line in text.split("\r\n"):
             if line and not line.startswith("#"):
-                self.assertRegex(line, r"^[a-z0-9_|]+:", line)
+                self.assertRegex(line, r"^[A-Za-z0-9_|-]+:", line)
 
     def test_info_fields(self):
         f = self.fields(self.info("everything"))
