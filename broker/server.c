@@ -57,7 +57,9 @@ static void reject(session *c, command *cmd, const char *msg)
 {
     if (cmd) cmd->rejected_calls++;
     multi_flag_error(c);
-    reply_error(c, msg);
+    extern cmd_fn cmd_exec;
+    if (cmd && cmd->fn == cmd_exec) multi_exec_abort(c, msg);   /* as Redis: EXECABORT ... because of: */
+    else reply_error(c, msg);
 }
 
 static void reject_unknown(session *c)
@@ -97,13 +99,13 @@ void server_process_command(session *c)
             for (i = 0; cmd->name[i] && i < sizeof up - 1; i++) up[i] = (char)toupper((unsigned char)cmd->name[i]);
             up[i] = '\0';
             snprintf(msg, sizeof msg, "ERR unknown subcommand '%.128s'. Try %s HELP.", a->argv[1], up);
-            c->cmd = NULL;
+            c->cmd = c->lastcmd = NULL;
             reject(c, NULL, msg);
             return;
         }
         cmd = sub;
     }
-    c->cmd = cmd;
+    c->cmd = c->lastcmd = cmd;   /* as Redis: CLIENT LIST shows the running (or queued) command */
     if (!cmd) {
         reject_unknown(c);
         return;
@@ -114,7 +116,9 @@ void server_process_command(session *c)
         reject(c, cmd, msg);
         return;
     }
-    if (!(c->flags & SESS_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+    /* Only while a password is configured: clearing requirepass lets everyone in, as Redis. */
+    if (!(c->flags & SESS_AUTHENTICATED) && s->cfg.requirepass && s->cfg.requirepass[0] &&
+        !(cmd->flags & CMD_NO_AUTH)) {
         reject(c, cmd, "NOAUTH Authentication required.");
         return;
     }
@@ -149,7 +153,6 @@ void server_call(session *c, command *cmd)
     if (s->stat.total_error_replies != errors) cmd->failed_calls++;
     s->stat.numcommands++;
     c->commands++;
-    c->lastcmd = cmd;
 
     if (s->dirty != dirty && c->eff_mode != 2) {
         if (c->eff_mode == 1) effect_emit(s, dbid, c->eff.argc, c->eff.argv);
@@ -211,6 +214,30 @@ static void clients_cron(server *s)
     }
 }
 
+/* Active expiry runs in slices of at most EXPIRE_SLICE_US (less when 25% of
+ * the cron period is less), so it never holds the loop long.  Each cron
+ * runs one; a slice that used its whole budget left due keys behind, so
+ * further slices follow, EXPIRE_GAP_US of loop for clients between each,
+ * until one ends early: a big backlog goes at about half the CPU instead
+ * of waiting for crons (see db_active_expire in db.c). */
+#define EXPIRE_SLICE_US 5000
+#define EXPIRE_GAP_US 5000
+
+static void expire_slices_arm(server *s)
+{
+    struct timeval tv = {0, EXPIRE_GAP_US};
+    if (!evtimer_pending(s->expire_ev, NULL)) evtimer_add(s->expire_ev, &tv);
+}
+
+static void on_expire_slice(evutil_socket_t fd, short what, void *arg)
+{
+    server *s = arg;
+    if (!s->cfg.active_expire_enabled) return;
+    long long start = ustime_now();
+    db_active_expire(s, EXPIRE_SLICE_US);
+    if (ustime_now() - start >= EXPIRE_SLICE_US) expire_slices_arm(s);
+}
+
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     server *s = arg;
@@ -219,11 +246,13 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     size_t used = server_used_memory();
     if ((long long)used > s->peak_memory) s->peak_memory = (long long)used;
 
-    /* Active expiry: 25% of each cron period at most, as Redis. */
+    /* Active expiry: 25% of each cron period at most, as Redis, in one slice. */
     if (s->cfg.active_expire_enabled) {
         long long budget = 1000000 / s->cfg.hz / 4;
-        if (budget > 25000) budget = 25000;
+        if (budget > EXPIRE_SLICE_US) budget = EXPIRE_SLICE_US;
+        long long start = ustime_now();
         db_active_expire(s, budget);
+        if (ustime_now() - start >= budget) expire_slices_arm(s);
     }
     /* Incremental rehashing: about 1 ms per cron for the first db that needs it. */
     for (int i = 0; i < s->ndb; i++)
@@ -325,6 +354,7 @@ server *server_new(config *cfg, char *err, size_t errlen)
     s->cron_ev = event_new(s->base, -1, EV_PERSIST, on_cron, s);
     struct timeval tv = {0, 1000000 / (s->cfg.hz > 0 ? s->cfg.hz : 10)};
     evtimer_add(s->cron_ev, &tv);
+    s->expire_ev = evtimer_new(s->base, on_expire_slice, s);
     s->sig_ev[0] = evsignal_new(s->base, SIGINT, on_signal, s);
     s->sig_ev[1] = evsignal_new(s->base, SIGTERM, on_signal, s);
     event_add(s->sig_ev[0], NULL);
@@ -358,6 +388,7 @@ void server_free(server *s)
     dict_release(s->clients_by_id);
     command_table_free(s);
     if (s->cron_ev) event_free(s->cron_ev);
+    if (s->expire_ev) event_free(s->expire_ev);
     for (int i = 0; i < 3; i++)
         if (s->sig_ev[i]) event_free(s->sig_ev[i]);
     event_base_free(s->base);

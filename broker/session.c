@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "log.h"
 #include "multi.h"
+#include "info.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -126,6 +127,7 @@ static void protocol_error(session *c)
     snprintf(msg, sizeof msg, "ERR %s", c->parser.err);
     c->rops->error(c, msg, strlen(msg));
     c->srv->stat.total_error_replies++;
+    info_count_error(c->srv, msg, strlen(msg));
     session_mark_write(c);
     c->flags |= SESS_CLOSE_AFTER_REPLY;
 }
@@ -136,7 +138,7 @@ void session_process_input(session *c)
     while (c->qpos < c->qlen && !(c->flags & (SESS_CLOSE_ASAP | SESS_CLOSE_AFTER_REPLY | SESS_BLOCKED))) {
         size_t consumed = 0;
         c->parser.max_bulk = s->cfg.proto_max_bulk_len;
-        c->parser.authenticated = (c->flags & SESS_AUTHENTICATED) != 0;
+        c->parser.authenticated = (c->flags & SESS_AUTHENTICATED) || !s->cfg.requirepass || !s->cfg.requirepass[0];
         int r = resp_parse(&c->parser, c->qbuf + c->qpos, c->qlen - c->qpos, &consumed, &c->args);
         c->qpos += consumed;
         if (r == RESP_PARSE_ERR) {
@@ -168,39 +170,64 @@ int session_select(session *c, int id)
     return 0;
 }
 
+/* flags_string: CLIENT LIST's flags, in Redis 7.0's order. */
 static void flags_string(session *c, char *out)
 {
     char *p = out;
+    if (c->flags & SESS_PUBSUB) *p++ = 'P';
     if (c->flags & SESS_MULTI) *p++ = 'x';
     if (c->flags & SESS_BLOCKED) *p++ = 'b';
     if (c->flags & SESS_DIRTY_CAS) *p++ = 'd';
     if (c->flags & SESS_CLOSE_AFTER_REPLY) *p++ = 'c';
-    if (c->flags & SESS_UNIX) *p++ = 'U';
     if (c->flags & SESS_CLOSE_ASAP) *p++ = 'A';
-    if (c->flags & SESS_PUBSUB) *p++ = 'P';
+    if (c->flags & SESS_UNIX) *p++ = 'U';
     if (c->flags & SESS_NO_EVICT) *p++ = 'e';
     if (p == out) *p++ = 'N';
     *p = '\0';
 }
 
+/* session_info_line: Redis 7.0's CLIENT LIST fields, in its order, with
+ * Redis 7.2's lib-name/lib-ver appended once CLIENT SETINFO set one.
+ *  qbuf      bytes in the query buffer, the running command's included
+ *  argv-mem  bytes of the current command's arguments
+ *  multi-mem queued commands: argument bytes plus a pointer per argument
+ *  rbs/rbp   reply buffer size (Rill has one buffer; its size, at least 16k)
+ *  obl/omem  pending reply bytes / reply memory beyond the first 16k
+ *  cmd       the last command looked up for it (the running one included) */
 sbuf session_info_line(session *c, sbuf out)
 {
     server *s = c->srv;
     char flags[16];
     flags_string(c, flags);
     const char *cmdname = c->lastcmd ? command_fullname(c->lastcmd) : "NULL";
+
+    size_t argv_len = 0;
+    for (int i = 0; i < c->args.argc; i++) argv_len += sbuf_len(c->args.argv[i]);
+    size_t multi_mem = 0;
+    if (c->flags & SESS_MULTI) {
+        for (int j = 0; j < c->mcount; j++) {
+            const argv_t *q = &c->mstate[j].args;
+            for (int i = 0; i < q->argc; i++) multi_mem += sbuf_len(q->argv[i]) + sizeof(void *);
+        }
+    }
+    int own_qbuf = c->qbuf && c->qcap != 0 && s->current != c;
+    size_t qcap = c->qcap > c->qlen ? c->qcap : c->qlen;
+    size_t rbs = c->ocap > OBUF_MIN ? c->ocap : OBUF_MIN;
+    size_t omem = c->ocap > OBUF_MIN ? c->ocap - OBUF_MIN : 0;
+    size_t tot = sizeof *c + (own_qbuf ? c->qcap : 0) + c->ocap + argv_mem(&c->args) + multi_mem;
+    int writing = c->wev && event_pending(c->wev, EV_WRITE, NULL);
+
     out = sbuf_catfmt(out,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-        "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 "
+        "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
         "rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r%s cmd=%s user=default "
         "redir=-1 resp=%d",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
-        (s->mstime - c->ctime) / 1000, (s->mstime - c->last_interaction) / 1000, flags, c->dbid,
+        s->mstime / 1000 - c->ctime / 1000, s->mstime / 1000 - c->last_interaction / 1000, flags, c->dbid,
         0, 0, 0, (c->flags & SESS_MULTI) ? c->mcount : -1,
-        c->qlen - c->qpos, c->qcap - c->qlen, argv_mem(&c->args),
-        c->qcap, c->qpeak, c->olen - c->osent, c->ocap,
-        sizeof *c + c->qcap + c->ocap + argv_mem(&c->args),
-        session_out_pending(c) ? "w" : "", cmdname, c->resp);
+        c->qlen, qcap - c->qlen, argv_len, multi_mem,
+        rbs, rbs, session_out_pending(c), omem, tot,
+        writing ? "w" : "", cmdname, c->resp);
     if (c->lib_name || c->lib_ver)
         out = sbuf_catfmt(out, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     return out;

@@ -64,7 +64,7 @@ static void fmt_addr(const struct sockaddr_storage *sa, char *out, size_t len)
     } else if (sa->ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const void *)sa;
         inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-        snprintf(out, len, "%s:%d", host, ntohs(s6->sin6_port));
+        snprintf(out, len, "[%s]:%d", host, ntohs(s6->sin6_port));   /* Redis's "[::1]:port" */
     } else {
         snprintf(out, len, "/unixsocket");
     }
@@ -90,7 +90,12 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     session *c = arg;
     server *s = c->srv;
-    if (c->flags & (SESS_CLOSE_ASAP | SESS_CLOSE_AFTER_REPLY)) return;
+    if (c->flags & (SESS_CLOSE_ASAP | SESS_CLOSE_AFTER_REPLY)) {
+        /* Closing once its output is out: stop listening, or the unread
+         * input would wake the (level-triggered) loop again and again. */
+        resp_pause(c);
+        return;
+    }
 
     int shared = 0;
     ssize_t n;
@@ -148,7 +153,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         c->qbuf = NULL;
         c->qcap = 0;
     }
-    size_t held = (c->qlen - c->qpos) + resp_parse_pending(&c->parser);
+    size_t held = (c->qlen - c->qpos) + resp_parse_received(&c->parser);
     if (held > (size_t)s->cfg.client_query_buffer_limit) {
         log_warning("Closing client that reached max query buffer length: id=%llu addr=%s (qbuf %zu bytes)",
                     (unsigned long long)c->id, c->addr, held);
