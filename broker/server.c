@@ -140,6 +140,8 @@ void server_call(session *c, command *cmd)
     s->current = c;
     long long dirty = s->dirty;
     long long errors = s->stat.total_error_replies;
+    long long saved_nested = s->nested_errors;
+    s->nested_errors = 0;
     int dbid = c->dbid;
     c->eff_mode = 0;
     c->cmd = cmd;
@@ -150,7 +152,10 @@ void server_call(session *c, command *cmd)
 
     cmd->calls++;
     cmd->usec += dur;
-    if (s->stat.total_error_replies != errors) cmd->failed_calls++;
+    /* Errors replied by commands this one ran (EXEC) are theirs, not ours. */
+    long long total = s->stat.total_error_replies - errors;
+    if (total - s->nested_errors > 0) cmd->failed_calls++;
+    s->nested_errors = saved_nested + total;
     s->stat.numcommands++;
     c->commands++;
 

@@ -50,6 +50,7 @@ typedef struct server {
     config cfg;
     struct event_base *base;
     struct event *cron_ev;
+    struct event *expire_ev;     /* active-expiry slices between crons (on_expire_slice) */
     struct event *sig_ev[3];
     int shutdown_asap;
     int exit_code;
@@ -84,6 +85,7 @@ typedef struct server {
     /* Data state */
     long long dirty;         /* changes since last save */
     long long dirty_before;  /* used by call() */
+    long long nested_errors; /* error replies of calls nested in the running one */
     int in_exec;             /* running EXEC */
     int loading;
     time_t lastsave;
