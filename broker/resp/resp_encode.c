@@ -129,13 +129,14 @@ static char agg_char(reply_agg kind)
 
 static void r3_agg(session *c, reply_agg kind, long n) { out_len(c, agg_char(kind), n); }
 
-/* A deferred header is an offset into the output buffer where the header
- * will be inserted: the bytes after it are moved up when it is filled. */
-static void *r_defer(session *c) { return (void *)(uintptr_t)(c->olen + 1); }
+/* A deferred header is where the header will be inserted, counted from the
+ * first unsent byte (session_out_reserve may slide the unsent bytes to the
+ * front of the buffer meanwhile); +1 so that a handle is never NULL.  The
+ * bytes after it are moved up when it is filled. */
+static void *r_defer(session *c) { return (void *)(uintptr_t)(session_out_pending(c) + 1); }
 
 static void insert_header(session *c, void *h, char prefix, long long n)
 {
-    size_t off = (size_t)(uintptr_t)h - 1;
     char hdr[32];
     hdr[0] = prefix;
     int k = ll_to_str(hdr + 1, 30, n);
@@ -143,6 +144,7 @@ static void insert_header(session *c, void *h, char prefix, long long n)
     hdr[2 + k] = '\n';
     size_t hl = (size_t)k + 3;
     session_out_reserve(c, hl);
+    size_t off = c->osent + (size_t)(uintptr_t)h - 1;
     memmove(c->obuf + off + hl, c->obuf + off, c->olen - off);
     memcpy(c->obuf + off, hdr, hl);
     c->olen += hl;

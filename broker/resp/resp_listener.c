@@ -153,7 +153,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         c->qbuf = NULL;
         c->qcap = 0;
     }
-    size_t held = (c->qlen - c->qpos) + resp_parse_received(&c->parser);
+    /* Everything a half-received request holds counts: buffered bytes, a big
+     * bulk being collected, and the arguments already parsed. */
+    size_t held = (c->qlen - c->qpos) + resp_parse_received(&c->parser) +
+                  (c->args.argc ? argv_mem(&c->args) : 0);
     if (held > (size_t)s->cfg.client_query_buffer_limit) {
         log_warning("Closing client that reached max query buffer length: id=%llu addr=%s (qbuf %zu bytes)",
                     (unsigned long long)c->id, c->addr, held);

@@ -31,10 +31,9 @@
  * doubling, so it never holds more than about twice the bytes seen, and is
  * handed to the argv (trimmed, not copied) when its trailer has arrived.
  *
- * One deliberate difference from Redis 7.0: Redis accepts multibulk counts
- * up to INT_MAX; we refuse counts above p->max_multibulk (1024*1024 by
- * default, Redis 6's limit), since an argv of more is never legitimate and
- * argv_t counts in int.
+ * Multibulk counts are accepted up to p->max_multibulk, INT_MAX by default
+ * as in Redis 7.0; the argv array grows as arguments arrive, never sized
+ * from the claimed count (at most 1024 slots up front).
  */
 #include "resp_parse.h"
 #include "alloc.h"
@@ -73,6 +72,11 @@ void resp_parser_reset(resp_parser *p)
 size_t resp_parse_pending(const resp_parser *p)
 {
     return p->big ? sbuf_alloc_size(p->big) : 0;
+}
+
+size_t resp_parse_received(const resp_parser *p)
+{
+    return p->big ? sbuf_len(p->big) : 0;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -306,6 +310,16 @@ static size_t big_take(resp_parser *p, const char *src, size_t n)
     if (n > want) n = want;
     if (n == 0) return 0;
     if (!p->big) p->big = sbuf_empty(n);
+    /* Past 1 MB sbuf_grow adds only 1 MB at a time, which makes collecting
+     * a 100 MB bulk quadratic (each realloc may copy): ask for doubling
+     * ourselves, its extra 1 MB included, so still at most twice the bytes
+     * seen and never past the claimed length (plus that 1 MB). */
+    size_t need = have + n, mb = 1024 * 1024;
+    if (sbuf_cap(p->big) < need && have > mb) {
+        size_t cap = need + have - mb;
+        if (cap > (size_t)p->bulk_len) cap = need > (size_t)p->bulk_len ? need : (size_t)p->bulk_len;
+        p->big = sbuf_grow(p->big, cap - have);
+    }
     p->big = sbuf_cat(p->big, src, n);
     return n;
 }

@@ -60,6 +60,10 @@ int resp_parse(resp_parser *p, const char *buf, size_t len, size_t *consumed, ar
 
 /* resp_parse_pending is the memory held by a half-parsed big bulk. */
 size_t resp_parse_pending(const resp_parser *p);
+/* resp_parse_received is the bytes of that bulk received so far: what
+ * client-query-buffer-limit counts, as Redis counts its query buffer's
+ * length (the memory is at most about twice that). */
+size_t resp_parse_received(const resp_parser *p);
 
 /* resp_split_inline splits one inline line (without its line ending) the way
  * Redis's sdssplitargs does, pushing each argument into av; returns 0, or -1
