@@ -47,6 +47,9 @@ void db_overwrite(struct server *s, db *d, const char *key, obj *val);
 void db_set(struct server *s, db *d, const char *key, obj *val, int keepttl);
 /* db_delete removes a key; returns 1 if it existed. */
 int db_delete(struct server *s, db *d, const char *key);
+/* db_delete_async is db_delete, except that a collection value no one else
+ * references is freed on the background thread (UNLINK); 1 if it existed. */
+int db_delete_async(struct server *s, db *d, const char *key);
 /* db_unlink_value removes a key and returns its value (caller decrefs, maybe lazily). */
 obj *db_take(struct server *s, db *d, const char *key);
 
