@@ -285,6 +285,13 @@ static int cfg_hook(void *priv, const char *name, char *err, size_t errlen)
 
 /* ---- life cycle ------------------------------------------------------- */
 
+/* types_register_all registers each value type's free/dup/mem functions
+ * (object.h obj_types[]); one line per type. */
+static void types_register_all(void)
+{
+    /* strings are built into object.c */
+}
+
 static uint64_t id_hash(const void *key)
 {
     uint64_t x = (uint64_t)(uintptr_t)key;
@@ -350,6 +357,7 @@ server *server_new(config *cfg, char *err, size_t errlen)
     for (int i = 0; i < s->ndb; i++) db_init(&s->dbs[i], i);
     s->clients_by_id = dict_create(&id_dict_type);
     command_table_init(s);
+    types_register_all();
 
     s->base = event_base_new();
     if (!s->base) {
