@@ -93,7 +93,7 @@ def main():
                         c0 = cpu_seconds(proc.pid)
                         rps = bench(port, test, args.clients, pl, n)
                         c1 = cpu_seconds(proc.pid)
-                        ops = n
+                        ops = 2 * n if test == "ping" else n   # -t ping runs PING_INLINE and PING_MBULK
                         results.setdefault((test, pl, name), []).append((rps, (c1 - c0) * 1e6 / ops))
                         print("%-5s P%-2d %-5s rps=%10.0f cpu_us/op=%.3f" %
                               (test, pl, name, rps, (c1 - c0) * 1e6 / ops), file=sys.stderr)
