@@ -53,7 +53,7 @@ static const struct { const char *group; unsigned cat; } group_acl[] = {
     {"generic", ACL_KEYSPACE}, {"string", ACL_STRING}, {"list", ACL_LIST},
     {"set", ACL_SET}, {"sorted_set", ACL_SORTEDSET}, {"hash", ACL_HASH},
     {"bitmap", ACL_BITMAP}, {"hyperloglog", ACL_HYPERLOGLOG}, {"geo", ACL_GEO},
-    {"stream", ACL_STREAM}, {"pubsub", ACL_PUBSUB}, {"connection", ACL_CONNECTION},
+    {"stream", ACL_STREAM}, {"connection", ACL_CONNECTION},
     {"transactions", ACL_TRANSACTION}, {"scripting", ACL_SCRIPTING},
 };
 
@@ -141,7 +141,50 @@ static void reply_acl(session *c, const command *cmd)
     }
 }
 
-static void reply_one_spec(session *c, const command *cmd, int index, int lastkey, int step)
+/* Commands whose keys follow a numkeys argument (CMD_MOVABLE_KEYS), as
+ * Redis's "keynum" key spec: the search begins at argument `index`, numkeys
+ * is `keynumidx` after it, the first key `firstkey` after it, then every
+ * `keystep`.  Fixed keys before them (a destination) come from the row's
+ * first/last positions.  One line per such command. */
+static const struct keynum_spec {
+    const char *name;
+    int index, keynumidx, firstkey, keystep;
+} keynum_specs[] = {
+    {"sintercard", 1, 0, 1, 1},
+    {"lmpop", 1, 0, 1, 1},
+    {"blmpop", 2, 0, 1, 1},
+    {"zmpop", 1, 0, 1, 1},
+    {"bzmpop", 2, 0, 1, 1},
+    {"zunion", 1, 0, 1, 1},
+    {"zinter", 1, 0, 1, 1},
+    {"zdiff", 1, 0, 1, 1},
+    {"zintercard", 1, 0, 1, 1},
+    {"zunionstore", 2, 0, 1, 1},
+    {"zinterstore", 2, 0, 1, 1},
+    {"zdiffstore", 2, 0, 1, 1},
+};
+
+/* Commands whose first key (a destination) has a spec of its own ahead of
+ * the range of source keys after it (row keys 1 -1 1): SINTERSTORE's
+ * destination is written, its sources read, so Redis gives two specs. */
+static const char *const dest_first[] = {"sinterstore", "sunionstore", "sdiffstore"};
+
+static int is_dest_first(const command *cmd)
+{
+    for (size_t i = 0; i < sizeof dest_first / sizeof dest_first[0]; i++)
+        if (!strcmp(cmd->name, dest_first[i])) return 1;
+    return 0;
+}
+
+static const struct keynum_spec *keynum_spec_of(const command *cmd)
+{
+    if (!(cmd->flags & CMD_MOVABLE_KEYS)) return NULL;
+    for (size_t i = 0; i < sizeof keynum_specs / sizeof keynum_specs[0]; i++)
+        if (!strcmp(cmd->name, keynum_specs[i].name)) return &keynum_specs[i];
+    return NULL;
+}
+
+static void reply_spec_head(session *c, const command *cmd, int index)
 {
     reply_map(c, 3);
     reply_bulk_cstr(c, "flags");
@@ -166,6 +209,11 @@ static void reply_one_spec(session *c, const command *cmd, int index, int lastke
     reply_bulk_cstr(c, "find_keys");
     reply_map(c, 2);
     reply_bulk_cstr(c, "type");
+}
+
+static void reply_one_spec(session *c, const command *cmd, int index, int lastkey, int step)
+{
+    reply_spec_head(c, cmd, index);
     reply_bulk_cstr(c, "range");
     reply_bulk_cstr(c, "spec");
     reply_map(c, 3);
@@ -177,22 +225,42 @@ static void reply_one_spec(session *c, const command *cmd, int index, int lastke
     reply_int(c, 0);
 }
 
+static void reply_keynum_spec(session *c, const command *cmd, const struct keynum_spec *ks)
+{
+    reply_spec_head(c, cmd, ks->index);
+    reply_bulk_cstr(c, "keynum");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 3);
+    reply_bulk_cstr(c, "keynumidx");
+    reply_int(c, ks->keynumidx);
+    reply_bulk_cstr(c, "firstkey");
+    reply_int(c, ks->firstkey);
+    reply_bulk_cstr(c, "keystep");
+    reply_int(c, ks->keystep);
+}
+
 /* Keys at fixed positions (RENAME's 1 and 2) get one spec each, as Redis
  * gives them (the keys usually play different roles); a run to the end of
- * the arguments (DEL's 1..-1) is one range spec. */
+ * the arguments (DEL's 1..-1) is one range spec; keys after a numkeys
+ * argument one keynum spec. */
 static void reply_key_specs(session *c, const command *cmd)
 {
     int first = cmd->first_key, last = cmd->last_key;
     int step = cmd->key_step > 0 ? cmd->key_step : 1;
-    if (first <= 0) {
-        reply_set(c, 0);
-    } else if (last < 0) {
-        reply_set(c, 1);
+    const struct keynum_spec *ks = keynum_spec_of(cmd);
+    int n = 0;
+    int split = first > 0 && last < 0 && is_dest_first(cmd);
+    if (first > 0) n = last < 0 ? 1 + split : (last >= first ? (last - first) / step + 1 : 1);
+    reply_set(c, n + (ks != NULL));
+    if (split) {
+        reply_one_spec(c, cmd, first, 0, 1);
+        reply_one_spec(c, cmd, first + 1, last, step);
+    } else if (first > 0 && last < 0) {
         reply_one_spec(c, cmd, first, last, step);
-    } else {
-        reply_set(c, last >= first ? (last - first) / step + 1 : 1);
+    } else if (first > 0) {
         for (int i = first; i == first || i <= last; i += step) reply_one_spec(c, cmd, i, 0, 1);
     }
+    if (ks) reply_keynum_spec(c, cmd, ks);
 }
 
 static void reply_command_info(session *c, const command *cmd)
@@ -369,12 +437,29 @@ void cmd_command_getkeys(session *c)
         reply_error(c, "ERR Invalid command specified");
         return;
     }
-    if (cmd->first_key <= 0) {
+    const struct keynum_spec *ks = keynum_spec_of(cmd);
+    if (cmd->first_key <= 0 && !ks) {
         reply_error(c, "ERR The command has no key arguments");
         return;
     }
     if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    if (ks) {
+        /* The fixed keys (if any), then numkeys keys. */
+        int nk = ks->index + ks->keynumidx, kfirst = ks->index + ks->firstkey;
+        long long numkeys;
+        int nfixed = cmd->first_key > 0 ? cmd->last_key - cmd->first_key + 1 : 0;
+        if (nk >= argc || !str_to_ll(argv[nk], sbuf_len(argv[nk]), &numkeys) || numkeys < 0 ||
+            numkeys + nfixed == 0 || numkeys > (argc - kfirst + ks->keystep - 1) / ks->keystep ||
+            (nfixed && cmd->last_key >= argc)) {
+            reply_error(c, "ERR Invalid arguments specified for command");
+            return;
+        }
+        reply_array(c, nfixed + (long)numkeys);
+        for (int i = 0; i < nfixed; i++) reply_bulk_sbuf(c, argv[cmd->first_key + i]);
+        for (long long i = 0; i < numkeys; i++) reply_bulk_sbuf(c, argv[kfirst + i * ks->keystep]);
         return;
     }
     int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;

@@ -15,6 +15,9 @@
  *   CMD_NO_MULTI  not queued inside MULTI (it runs or errors at once)
  *   CMD_ALLOW_BUSY, CMD_SENTINEL  reported only, for COMMAND compatibility
  *   CMD_MAY_REPLICATE, CMD_NO_MANDATORY_KEYS  reported only
+ *   CMD_MOVABLE_KEYS  keys are found through a numkeys argument (the row's
+ *                 key positions are then 0 0 0 or the fixed keys before it);
+ *                 keynum_specs[] in cmd_command.c says where numkeys is
  *
  * Arity: positive is the exact argc (command name included), negative means
  * "at least -arity".  Keys: first/last/step positions (last -1 = the last
@@ -49,6 +52,7 @@ enum {
     CMD_MAY_REPLICATE = 1 << 14,
     CMD_NO_MANDATORY_KEYS = 1 << 15,
     CMD_SKIP_SLOWLOG = 1 << 16,
+    CMD_MOVABLE_KEYS = 1 << 17,
 };
 
 typedef struct command {

@@ -9,6 +9,8 @@
 #include "alloc.h"
 #include "effect.h"
 #include "multi.h"
+#include "blocking.h"
+#include "notify.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -140,6 +142,7 @@ static void delete_expired(server *s, db *d, const char *key)
     const char *argv[2] = {"DEL", copy};
     size_t lens[2] = {3, len};
     effect_emit_strs(s, d->id, 2, argv, lens);
+    notify_keyspace_event_len(s, NOTIFY_EXPIRED, "expired", copy, len, d->id);
     if (copy != buf) xfree(copy);
 }
 
@@ -269,6 +272,7 @@ int db_delete_async(server *s, db *d, const char *key)
 void db_signal_modified(server *s, db *d, const char *key)
 {
     if (dict_size(d->watched)) multi_touch_key(s, d, key);
+    if (d->blocking) block_signal_key_ready(s, d, key);
 }
 
 long long db_empty(server *s, db *d, int async)
