@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "multi.h"
 #include "object.h"
+#include "pubsub.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -237,7 +238,7 @@ void cmd_reset(session *c)
 {
     multi_session_cleanup(c);
     c->flags &= ~(uint32_t)(SESS_MULTI | SESS_DIRTY_CAS | SESS_DIRTY_EXEC);
-    /* Pub/sub, when it lands: unsubscribe everything here (and drop SESS_PUBSUB), as Redis does. */
+    pubsub_session_cleanup(c);   /* drops every subscription and SESS_PUBSUB, as Redis does */
     session_select(c, 0);
     session_set_resp(c, 2);
     if (auth_required(c->srv)) c->flags &= ~(uint32_t)SESS_AUTHENTICATED;

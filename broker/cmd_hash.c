@@ -14,6 +14,7 @@
 #include "glob.h"
 #include "alloc.h"
 #include "hash.h"
+#include "notify.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -107,6 +108,7 @@ static void hset_generic(session *c, int hmset)
     if (hmset) reply_ok(c);
     else reply_int(c, created);
     written(c, o, key, (a->argc - 2) / 2);
+    notify_keyspace_event(c->srv, NOTIFY_HASH, "hset", key, c->dbid);
 }
 
 /* HSET key field value [field value ...] */
@@ -132,6 +134,7 @@ void cmd_hsetnx(session *c)
     hash_set(o->ptr, a->argv[2], a->argv[3], sbuf_len(a->argv[3]), &lim);
     reply_int(c, 1);
     written(c, o, key, 1);
+    notify_keyspace_event(c->srv, NOTIFY_HASH, "hset", key, c->dbid);
 }
 
 /* ---- HGET, HMGET, HEXISTS, HSTRLEN, HLEN ------------------------------- */
@@ -220,8 +223,10 @@ void cmd_hdel(session *c)
     }
     reply_int(c, deleted);
     if (!deleted) return;
+    notify_keyspace_event(c->srv, NOTIFY_HASH, "hdel", key, c->dbid);
     if (removed) {
         db_delete(c->srv, c->db, key);
+        notify_keyspace_event(c->srv, NOTIFY_GENERIC, "del", key, c->dbid);
         db_signal_modified(c->srv, c->db, key);
         c->srv->dirty += deleted;
     } else {
@@ -293,6 +298,7 @@ void cmd_hincrby(session *c)
     hash_set(o->ptr, field, buf, (size_t)n, &lim);
     reply_int(c, value);
     written(c, o, key, 1);
+    notify_keyspace_event(c->srv, NOTIFY_HASH, "hincrby", key, c->dbid);
 }
 
 #define LD_STR_MAX (5 * 1024)
@@ -332,6 +338,7 @@ void cmd_hincrbyfloat(session *c)
     hash_set(o->ptr, field, buf, (size_t)n, &lim);
     reply_bulk(c, buf, (size_t)n);
     written(c, o, key, 1);
+    notify_keyspace_event(c->srv, NOTIFY_HASH, "hincrbyfloat", key, c->dbid);
     /* Replay must not depend on float formatting: HSET key field <result>. */
     const char *ev[4] = {"HSET", key, field, buf};
     size_t el[4] = {4, sbuf_len(key), sbuf_len(field), (size_t)n};

@@ -7,6 +7,7 @@
  * time is already past (the key is deleted then); every other command here
  * replays deterministically from its own argv.
  */
+#include "notify.h"
 #include "server.h"
 #include "commands.h"
 #include "effect.h"
@@ -87,6 +88,7 @@ static void del_generic(session *c, int lazy)
         if (ok) {
             db_signal_modified(s, c->db, key);
             s->dirty++;
+            notify_keyspace_event(s, NOTIFY_GENERIC, "del", key, c->dbid);
             deleted++;
         }
     }
@@ -310,6 +312,8 @@ static void rename_generic(session *c, int nx)
     db_signal_modified(s, d, src);
     db_signal_modified(s, d, dst);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_GENERIC, "rename_from", src, c->dbid);
+    notify_keyspace_event(s, NOTIFY_GENERIC, "rename_to", dst, c->dbid);
     if (nx) reply_int(c, 1);
     else reply_ok(c);
 }
@@ -348,6 +352,8 @@ void cmd_move(session *c)
     db_signal_modified(s, src, key);
     db_signal_modified(s, dst, key);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_GENERIC, "move_from", key, c->dbid);
+    notify_keyspace_event(s, NOTIFY_GENERIC, "move_to", key, id);
     reply_int(c, 1);
 }
 
@@ -400,6 +406,7 @@ void cmd_copy(session *c)
     if (when != -1) db_set_expire(s, dst, newkey, when);
     db_signal_modified(s, dst, newkey);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_GENERIC, "copy_to", newkey, dst->id);
     reply_int(c, 1);
 }
 
@@ -552,6 +559,7 @@ static void expire_generic(session *c, long long basetime, int seconds)
         size_t lens[2] = {3, klen};
         db_delete(s, d, key);
         effect_rewrite(c, 2, argv, lens);
+        notify_keyspace_event(s, NOTIFY_GENERIC, "del", key, c->dbid);
     } else {
         char num[24];
         int nlen = ll_to_str(num, sizeof num, when);
@@ -559,6 +567,7 @@ static void expire_generic(session *c, long long basetime, int seconds)
         size_t lens[3] = {9, klen, (size_t)nlen};
         db_set_expire(s, d, key, when);
         effect_rewrite(c, 3, argv, lens);
+        notify_keyspace_event(s, NOTIFY_GENERIC, "expire", key, c->dbid);
     }
     db_signal_modified(s, d, key);
     s->dirty++;
@@ -626,5 +635,6 @@ void cmd_persist(session *c)
     }
     db_signal_modified(s, c->db, key);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_GENERIC, "persist", key, c->dbid);
     reply_int(c, 1);
 }

@@ -3,6 +3,7 @@
  * CONFIG lives in cmd_config.c and COMMAND in cmd_command.c; the INFO text
  * itself is built by info.c.  Error texts and reply shapes are Redis 7.0's.
  */
+#include "aof.h"
 #include "server.h"
 #include "commands.h"
 #include "info.h"
@@ -156,6 +157,8 @@ static const char *const debug_help[] = {
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
+    "AOF-FAIL-WRITES <0|errno>",
+    "    Make every append log write fail with that errno (28 = ENOSPC); 0 stops.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "PROTOCOL <type>",
@@ -245,6 +248,9 @@ void cmd_debug(session *c)
         line = sbuf_cat(line, "\r\n", 2);
         reply_raw(c, line, sbuf_len(line));
         sbuf_free(line);
+    } else if (argc == 3 && !strcasecmp(sub, "aof-fail-writes")) {
+        if (aof_debug_fail_writes(s, atoi(argv[2])) != 0) reply_error(c, "ERR the append log is off");
+        else reply_ok(c);
     } else if (argc == 3 && !strcasecmp(sub, "log")) {
         log_warning("DEBUG LOG: %s", argv[2]);
         reply_ok(c);

@@ -23,6 +23,7 @@
  * given twice (MSET k a k b) the first stored value is freed by the second
  * store, and with it the argv slot the effect would have read.
  */
+#include "notify.h"
 #include "server.h"
 #include "commands.h"
 #include "effect.h"
@@ -42,8 +43,11 @@ static int opt_is(const char *a, const char *word) { return strcasecmp(a, word) 
 static obj *take_value(session *c, int i)
 {
     sbuf v = c->args.argv[i];
-    /* A small argument lives in the argv arena: one copy is the least. */
-    if (!c->args.heap[i]) return obj_new_string(v, sbuf_len(v));
+    /* A small argument lives in the argv arena: one copy is the least.  A
+     * short heap one (queued by MULTI) is copied too: obj_new_string_sbuf
+     * would free it for an int/embstr, leaving argv[i] dangling for the
+     * effect. */
+    if (!c->args.heap[i] || sbuf_len(v) <= OBJ_EMBSTR_MAX) return obj_new_string(v, sbuf_len(v));
     obj *o = obj_new_string_sbuf(argv_take(&c->args, i));
     /* Keep the slot readable for the effect, should the sbuf have moved. */
     if (o->encoding == ENC_RAW) c->args.argv[i] = o->ptr;
@@ -286,6 +290,8 @@ static void set_generic(session *c, int flags, int vi, int ei, int replies)
     if (ei) db_set_expire(s, d, key, when);
     db_signal_modified(s, d, key);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_STRING, "set", key, c->dbid);
+    if (ei) notify_keyspace_event(s, NOTIFY_GENERIC, "expire", key, c->dbid);
     if (!(flags & SF_GET)) {
         if (replies == REPLY_ONE_ZERO) reply_int(c, 1);
         else reply_ok(c);
@@ -335,6 +341,7 @@ void cmd_getset(session *c)
     db_set(s, c->db, c->args.argv[1], take_value(c, 2), 0);
     db_signal_modified(s, c->db, c->args.argv[1]);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_STRING, "set", c->args.argv[1], c->dbid);
     const eslot sl[] = {LIT("SET"), OWN(1), OWN(2)};
     effect_in_place(c, 3, sl);
 }
@@ -348,6 +355,7 @@ void cmd_getdel(session *c)
     db_delete(s, c->db, c->args.argv[1]);          /* after the reply copied it */
     db_signal_modified(s, c->db, c->args.argv[1]);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_GENERIC, "del", c->args.argv[1], c->dbid);
     effect_del(c);
 }
 
@@ -378,11 +386,13 @@ void cmd_getex(session *c)
         db_delete(s, d, key);
         db_signal_modified(s, d, key);
         s->dirty++;
+        notify_keyspace_event(s, NOTIFY_GENERIC, "del", key, c->dbid);
         effect_del(c);
     } else if (ei) {
         db_set_expire(s, d, key, when);
         db_signal_modified(s, d, key);
         s->dirty++;
+        notify_keyspace_event(s, NOTIFY_GENERIC, "expire", key, c->dbid);
         char buf[24];
         int n = ll_to_str(buf, sizeof buf, when);
         const eslot sl[] = {LIT("PEXPIREAT"), OWN(1), LITN(buf, (size_t)n)};
@@ -390,6 +400,7 @@ void cmd_getex(session *c)
     } else if ((flags & SF_PERSIST) && db_remove_expire(d, key)) {
         db_signal_modified(s, d, key);
         s->dirty++;
+        notify_keyspace_event(s, NOTIFY_GENERIC, "persist", key, c->dbid);
         const eslot sl[] = {LIT("PERSIST"), OWN(1)};
         effect_in_place(c, 2, sl);
     }
@@ -437,6 +448,7 @@ static void mset_generic(session *c, int nx)
         db_set(s, d, c->args.argv[j], take_value(c, j + 1), 0);
         db_signal_modified(s, d, c->args.argv[j]);
         s->dirty++;
+        notify_keyspace_event(s, NOTIFY_STRING, "set", c->args.argv[j], c->dbid);
     }
     if (nx) reply_int(c, 1);
     else reply_ok(c);
@@ -476,6 +488,7 @@ void cmd_append(session *c)
     }
     db_signal_modified(s, d, key);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_STRING, "append", key, c->dbid);
     reply_int(c, (long long)total);
 }
 
@@ -574,6 +587,7 @@ void cmd_setrange(session *c)
     memcpy((char *)o->ptr + offset, val, vlen);
     db_signal_modified(s, d, key);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_STRING, "setrange", key, c->dbid);
     reply_int(c, (long long)sbuf_len(o->ptr));
 }
 
@@ -610,6 +624,7 @@ static void incr_generic(session *c, long long incr)
     }
     db_signal_modified(s, d, key);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_STRING, "incrby", key, c->dbid);
     reply_int(c, v);
 }
 
@@ -684,6 +699,7 @@ void cmd_incrbyfloat(session *c)
     else db_add(s, d, key, nv);
     db_signal_modified(s, d, key);
     s->dirty++;
+    notify_keyspace_event(s, NOTIFY_STRING, "incrbyfloat", key, c->dbid);
     reply_bulk(c, buf, (size_t)n);
     /* Replay must not depend on float formatting: SET key <result> KEEPTTL. */
     const eslot sl[] = {LIT("SET"), OWN(1), LITN(buf, (size_t)n), LIT("KEEPTTL")};

@@ -24,6 +24,7 @@
 #include "alloc.h"
 #include "argv.h"
 #include "glob.h"
+#include "notify.h"
 #include "resp_parse.h"
 #include "sbuf.h"
 
@@ -51,6 +52,9 @@ enum opt_type {
     OT_STRING,  /* char *: any text, may be empty; never NULL after config_init */
     OT_BIND,    /* char *bind[CONFIG_MAX_BIND] + bind_count: 1..16 words; a
                  * single empty word means no address at all (as in Redis) */
+    OT_NOTIFY,  /* int: notify-keyspace-events flag letters (pubsub/notify.h) */
+    OT_OBUF,    /* struct config_obuf_limit[3]: groups of <class> <hard> <soft>
+                 * <soft-seconds>; only the classes given change (as Redis) */
 };
 
 #define OPT_MUTABLE 1u  /* CONFIG SET may change it at run time */
@@ -73,6 +77,11 @@ static const char *const loglevel_names[] = {
     "debug", "verbose", "notice", "warning", "nothing", NULL
 };
 
+/* Same order as AOF_FSYNC_NO .. AOF_FSYNC_EVERYSEC (persist/aof.h). */
+static const char *const appendfsync_names[] = {
+    "no", "always", "everysec", NULL
+};
+
 /* Our strings hold at most SBUF_MAX bytes, so no bulk may be longer. */
 #define MAX_BULK ((long long)SBUF_MAX)
 #define MB (1024LL * 1024)
@@ -91,6 +100,8 @@ static const option options[] = {
     { ROW("tcp-backlog",               OT_INT,     tcp_backlog,               "511",       0,      INT_MAX,   0) },
     { ROW("unixsocket",                OT_STRING,  unixsocket,                "",          0,      0,         0) },
     { ROW("unixsocketperm",            OT_OCTAL,   unixsocketperm,            "0",         0,      0777,      0) },
+    { ROW("native-listen",             OT_STRING,  native_listen,             "tcp://127.0.0.1:7379", 0, 0,     0) },
+    { ROW("native-max-frame",          OT_MEMORY,  native_max_frame,          "512mb",     1024,   LLONG_MAX, 0) },
     { ROW("requirepass",               OT_STRING,  requirepass,               "",          0,      0,         M) },
     { ROW("maxclients",                OT_INT,     maxclients,                "10000",     1,      INT_MAX,   M) },
     { ROW("timeout",                   OT_INT,     timeout,                   "0",         0,      INT_MAX,   M) },
@@ -105,6 +116,17 @@ static const option options[] = {
     { ROW("maxmemory",                 OT_MEMORY,  maxmemory,                 "0",         0,      LLONG_MAX, M) },
     { ROW("pidfile",                   OT_STRING,  pidfile,                   "",          0,      0,         0) },
     { ROW("active-expire-enabled",     OT_BOOL,    active_expire_enabled,     "yes",       0,      0,         M) },
+    { ROW("notify-keyspace-events",    OT_NOTIFY,  notify_keyspace_events,    "",          0,      0,         M) },
+    { ROW("client-output-buffer-limit", OT_OBUF,   obuf_limits,               "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", 0, 0, M) },
+    { ROW("set-max-intset-entries",    OT_INT,     set_max_intset_entries,    "512",       0,      INT_MAX,   M) },
+    { ROW("hash-max-listpack-entries", OT_INT,     hash_max_listpack_entries, "512",       0,      INT_MAX,   M) },
+    { ROW("hash-max-listpack-value",   OT_INT,     hash_max_listpack_value,   "64",        0,      INT_MAX,   M) },
+    { ROW("appendonly",                OT_BOOL,    appendonly,                "no",        0,      0,         0) },
+    { ROW("appendfsync",               OT_ENUM,    appendfsync,               "everysec",  0,      0,         M), .names = appendfsync_names },
+    { ROW("appendfilename",            OT_STRING,  appendfilename,            "appendonly.aof", 0, 0,         0) },
+    { ROW("appenddirname",             OT_STRING,  appenddirname,             "appendonlydir", 0,  0,         0) },
+    { ROW("aof-load-truncated",        OT_BOOL,    aof_load_truncated,        "yes",       0,      0,         M) },
+    { ROW("aof-segment-size",          OT_MEMORY,  aof_segment_size,          "64mb",      4096,   LLONG_MAX, M) },
 };
 
 #undef M
@@ -124,6 +146,8 @@ typedef struct optval {
     char *s;                            /* string (owned) */
     char *words[CONFIG_MAX_BIND];       /* bind (owned) */
     int nwords;
+    struct config_obuf_limit lim[3];    /* obuf: the classes in limmask */
+    int limmask;
 } optval;
 
 static const option *lookup(const char *name)
@@ -137,7 +161,7 @@ static const option *lookup(const char *name)
  * count limit being a value error; everything else exactly one). */
 static int arity_ok(const option *o, int n)
 {
-    return o->type == OT_BIND ? n >= 1 : n == 1;
+    return o->type == OT_BIND || o->type == OT_OBUF ? n >= 1 : n == 1;
 }
 
 /* parse_decimal parses s as Redis's string2ll does: optional '-', no '+',
@@ -276,6 +300,44 @@ static int opt_parse(const option *o, const char *const *w, int n, optval *v,
         for (int i = 0; i < n; i++) v->words[i] = xstrdup(w[i]);
         v->nwords = n;
         return 0;
+
+    case OT_NOTIFY: {
+        int f = notify_flags_parse(w[0], strlen(w[0]));
+        if (f < 0) {
+            snprintf(reason, rlen, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+            return -1;
+        }
+        v->n = f;
+        return 0;
+    }
+
+    case OT_OBUF:
+        if (n % 4 != 0) {
+            snprintf(reason, rlen, "Wrong number of arguments in buffer limit configuration.");
+            return -1;
+        }
+        for (int i = 0; i < n; i += 4) {
+            int cls;
+            if (!strcasecmp(w[i], "normal")) cls = CONFIG_OBUF_NORMAL;
+            else if (!strcasecmp(w[i], "replica") || !strcasecmp(w[i], "slave")) cls = CONFIG_OBUF_REPLICA;
+            else if (!strcasecmp(w[i], "pubsub")) cls = CONFIG_OBUF_PUBSUB;
+            else {
+                snprintf(reason, rlen, "Invalid client class specified in buffer limit configuration.");
+                return -1;
+            }
+            unsigned long long hard, soft;
+            long long secs;
+            if (parse_memory(w[i + 1], &hard) || parse_memory(w[i + 2], &soft) || parse_decimal(w[i + 3], &secs) ||
+                secs < 0 || secs > INT_MAX || hard > LLONG_MAX || soft > LLONG_MAX) {
+                snprintf(reason, rlen, "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+                return -1;
+            }
+            v->lim[cls].hard = (long long)hard;
+            v->lim[cls].soft = (long long)soft;
+            v->lim[cls].soft_seconds = (int)secs;
+            v->limmask |= 1 << cls;
+        }
+        return 0;
     }
     return -1;
 
@@ -290,7 +352,7 @@ static void opt_swap(config *c, const option *o, optval *v)
 {
     char *field = (char *)c + o->offset;
     switch (o->type) {
-    case OT_BOOL: case OT_INT: case OT_OCTAL: case OT_ENUM: {
+    case OT_BOOL: case OT_INT: case OT_OCTAL: case OT_ENUM: case OT_NOTIFY: {
         int old = *(int *)field;
         *(int *)field = (int)v->n;
         v->n = old;
@@ -318,6 +380,16 @@ static void opt_swap(config *c, const option *o, optval *v)
         v->nwords = nold;
         break;
     }
+    case OT_OBUF: {
+        struct config_obuf_limit *lim = (struct config_obuf_limit *)field;
+        for (int i = 0; i < 3; i++)
+            if (v->limmask & (1 << i)) {
+                struct config_obuf_limit old = lim[i];
+                lim[i] = v->lim[i];
+                v->lim[i] = old;
+            }
+        break;
+    }
     }
 }
 
@@ -339,6 +411,20 @@ static sbuf opt_format(const config *c, const option *o)
             if (i) s = sbuf_cat(s, " ", 1);
             s = sbuf_cat(s, c->bind[i], strlen(c->bind[i]));
         }
+        return s;
+    }
+    case OT_NOTIFY: {
+        char buf[32];
+        notify_flags_string(*(const int *)field, buf);
+        return sbuf_from_cstr(buf);
+    }
+    case OT_OBUF: {
+        static const char *const names[3] = {"normal", "slave", "pubsub"};
+        const struct config_obuf_limit *lim = (const struct config_obuf_limit *)field;
+        sbuf s = sbuf_empty(128);
+        for (int i = 0; i < 3; i++)
+            s = sbuf_catfmt(s, "%s%s %lld %lld %d", i ? " " : "", names[i], lim[i].hard, lim[i].soft,
+                            lim[i].soft_seconds);
         return s;
     }
     }
@@ -367,7 +453,16 @@ void config_init(config *c)
     for (size_t i = 0; i < NOPTIONS; i++) {
         char reason[128];
         const char *w[1] = { options[i].def };
-        int rc = opt_apply(c, &options[i], w, 1, reason, sizeof reason);
+        int rc;
+        if (options[i].type == OT_OBUF) {    /* a multi-word default */
+            argv_t split;
+            argv_init(&split);
+            resp_split_inline(w[0], strlen(w[0]), &split);
+            rc = opt_apply(c, &options[i], (const char *const *)split.argv, split.argc, reason, sizeof reason);
+            argv_free(&split);
+        } else {
+            rc = opt_apply(c, &options[i], w, 1, reason, sizeof reason);
+        }
         assert(rc == 0 && "bad default in the option table");
         (void)rc;
     }
@@ -614,7 +709,7 @@ int config_set(config *c, const char *name, const char **values, int nvalues, ch
 
     /* CONFIG SET bind "a b": a multi-word option given one value is split
      * as a config line would be (so config_get_value output round-trips). */
-    if (o && o->type == OT_BIND && n == 1 && values[0][0]) {
+    if (o && (o->type == OT_BIND || o->type == OT_OBUF) && n == 1 && values[0][0]) {
         if (resp_split_inline(values[0], strlen(values[0]), &split) == 0 && split.argc > 0) {
             w = (const char *const *)split.argv;
             n = split.argc;

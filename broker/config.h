@@ -15,6 +15,9 @@
 
 #define CONFIG_MAX_BIND 16
 
+/* client-output-buffer-limit classes, Redis's order. */
+enum { CONFIG_OBUF_NORMAL = 0, CONFIG_OBUF_REPLICA, CONFIG_OBUF_PUBSUB };
+
 enum { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
 
 typedef struct config {
@@ -24,6 +27,8 @@ typedef struct config {
     int tcp_backlog;                /* 511 */
     char *unixsocket;               /* "" = none */
     int unixsocketperm;             /* octal, 0 = default */
+    char *native_listen;            /* NNG URLs, space separated; "" = no native listener */
+    long long native_max_frame;     /* 512 MB: largest native request accepted */
     char *requirepass;              /* "" = none */
     int maxclients;                 /* 10000 */
     int timeout;                    /* idle seconds before closing a client; 0 = never */
@@ -38,6 +43,18 @@ typedef struct config {
     long long maxmemory;            /* 0 = no limit (reported in INFO) */
     char *pidfile;                  /* "" = none */
     int active_expire_enabled;      /* 1 */
+    int notify_keyspace_events;     /* NOTIFY_* bits (pubsub/notify.h); "" = 0 */
+    /* client-output-buffer-limit per class (CONFIG_OBUF_NORMAL ...): 0 = none. */
+    struct config_obuf_limit { long long hard, soft; int soft_seconds; } obuf_limits[3];
+    int set_max_intset_entries;     /* 512: larger integer sets become hashtables */
+    int hash_max_listpack_entries;  /* 512: bigger hashes become hashtables */
+    int hash_max_listpack_value;    /* 64: a longer field or value does too */
+    int appendonly;                 /* 0: the append log (persist/aof.h) is off */
+    int appendfsync;                /* AOF_FSYNC_EVERYSEC (persist/aof.h) */
+    char *appendfilename;           /* "appendonly.aof": base name of segments and manifest */
+    char *appenddirname;            /* "appendonlydir": under dir */
+    int aof_load_truncated;         /* 1: cut a torn tail at start-up and go on */
+    long long aof_segment_size;     /* 64 MB: a new segment once the newest is this big */
     char *config_file;              /* absolute path of the file loaded, or NULL */
 
     /* Set by config_set_hook; not options. */

@@ -18,6 +18,7 @@
  * ERROR is itemised.
  */
 #include "info.h"
+#include "aof.h"
 #include "server.h"
 
 #include <event2/event.h>
@@ -272,7 +273,7 @@ static sbuf sec_memory(server *s, sbuf out)
 
 static sbuf sec_persistence(server *s, sbuf out)
 {
-    return sbuf_catfmt(out,
+    out = sbuf_catfmt(out,
         "loading:%d\r\n"
         "async_loading:0\r\n"
         "current_cow_peak:0\r\n"
@@ -291,7 +292,7 @@ static sbuf sec_persistence(server *s, sbuf out)
         "rdb_last_cow_size:0\r\n"
         "rdb_last_load_keys_expired:0\r\n"
         "rdb_last_load_keys_loaded:0\r\n"
-        "aof_enabled:0\r\n"
+        "aof_enabled:%d\r\n"
         "aof_rewrite_in_progress:0\r\n"
         "aof_rewrite_scheduled:0\r\n"
         "aof_last_rewrite_time_sec:-1\r\n"
@@ -299,11 +300,12 @@ static sbuf sec_persistence(server *s, sbuf out)
         "aof_last_bgrewrite_status:ok\r\n"
         "aof_rewrites:0\r\n"
         "aof_rewrites_consecutive_failures:0\r\n"
-        "aof_last_write_status:ok\r\n"
+        "aof_last_write_status:%s\r\n"
         "aof_last_cow_size:0\r\n"
         "module_fork_in_progress:0\r\n"
         "module_fork_last_cow_size:0\r\n",
-        s->loading ? 1 : 0, s->dirty, (long long)s->lastsave);
+        s->loading ? 1 : 0, s->dirty, (long long)s->lastsave, aof_enabled(s), aof_last_write_status(s));
+    return aof_info_tail(s, out);   /* aof_current_size ... when the log is on */
 }
 
 static sbuf sec_stats(server *s, sbuf out)

@@ -5,6 +5,7 @@
 
 static const listener_ops *registry[] = {
     &resp_listener_ops,
+    &native_listener_ops,
 };
 
 #define NREG ((int)(sizeof registry / sizeof registry[0]))

@@ -27,5 +27,6 @@ int listeners_open(struct server *s);
 void listeners_close(struct server *s);
 
 extern const listener_ops resp_listener_ops;
+extern const listener_ops native_listener_ops;   /* native/native_listener.c */
 
 #endif

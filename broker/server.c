@@ -12,6 +12,9 @@
 #include "listener.h"
 #include "log.h"
 #include "multi.h"
+#include "blocking.h"
+#include "pubsub.h"
+#include "aof.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -86,6 +89,29 @@ static int is_multi_exempt(const command *cmd)
     return f == cmd_exec || f == cmd_discard || f == cmd_multi || f == cmd_watch || f == cmd_quit || f == cmd_reset;
 }
 
+/* pubsub_context_allows: what a subscribed RESP2 session may still send. */
+static int pubsub_context_allows(const command *cmd)
+{
+    cmd_fn *f = cmd->fn;
+    extern cmd_fn cmd_ping, cmd_subscribe, cmd_ssubscribe, cmd_unsubscribe, cmd_sunsubscribe, cmd_psubscribe,
+        cmd_punsubscribe, cmd_quit, cmd_reset;
+    return f == cmd_ping || f == cmd_subscribe || f == cmd_ssubscribe || f == cmd_unsubscribe ||
+           f == cmd_sunsubscribe || f == cmd_psubscribe || f == cmd_punsubscribe || f == cmd_quit || f == cmd_reset;
+}
+
+/* aof_refuses: what -MISCONF refuses while the append log cannot be
+ * written: writes, PING (as Redis, so monitors notice) and an EXEC that
+ * would run a write. */
+static int aof_refuses(session *c, const command *cmd)
+{
+    extern cmd_fn cmd_ping, cmd_exec;
+    if ((cmd->flags & CMD_WRITE) || cmd->fn == cmd_ping) return 1;
+    if (cmd->fn == cmd_exec && (c->flags & SESS_MULTI))
+        for (int i = 0; i < c->mcount; i++)
+            if (c->mstate[i].cmd->flags & CMD_WRITE) return 1;
+    return 0;
+}
+
 void server_process_command(session *c)
 {
     server *s = c->srv;
@@ -120,6 +146,21 @@ void server_process_command(session *c)
     if (!(c->flags & SESS_AUTHENTICATED) && s->cfg.requirepass && s->cfg.requirepass[0] &&
         !(cmd->flags & CMD_NO_AUTH)) {
         reject(c, cmd, "NOAUTH Authentication required.");
+        return;
+    }
+    if ((c->flags & SESS_PUBSUB) && c->resp == 2 && !pubsub_context_allows(cmd)) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                 command_fullname(cmd));
+        reject(c, cmd, msg);
+        return;
+    }
+    int aof_err = aof_write_error(s);
+    if (aof_err && aof_refuses(c, cmd)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "MISCONF Errors writing to the AOF file: %s", strerror(aof_err));
+        reject(c, cmd, msg);
         return;
     }
     if ((c->flags & SESS_MULTI) && !is_multi_exempt(cmd)) {
@@ -166,6 +207,7 @@ void server_call(session *c, command *cmd)
     if (c->eff_mode == 1) argv_reset(&c->eff);
     c->eff_mode = 0;
     s->current = prev;
+    if (!s->in_exec) block_handle_ready(s);   /* waiters served after the writing command (or EXEC) */
 }
 
 /* ---- loop hooks ------------------------------------------------------- */
@@ -182,13 +224,15 @@ static void free_closed(server *s)
 void server_before_sleep(server *s)
 {
     free_closed(s);
+    block_before_sleep(s);
+    aof_before_sleep(s);   /* the iteration's records go out before any reply */
     session *c = s->pending_write;
     s->pending_write = NULL;
     while (c) {
         session *next = c->pw_next;
         c->flags &= ~SESS_PENDING_WRITE;
         c->pw_next = NULL;
-        if (!(c->flags & SESS_CLOSE_ASAP)) {
+        if (!(c->flags & (SESS_CLOSE_ASAP | SESS_AOF_WAIT))) {   /* held: released once fsynced (aof.c) */
             if (session_out_pending(c) == 0) {
                 if (c->flags & SESS_CLOSE_AFTER_REPLY) session_close_async(c);
             } else if (c->ops->flush(c) < 0) {
@@ -279,16 +323,27 @@ static int cfg_hook(void *priv, const char *name, char *err, size_t errlen)
     else if (!strcmp(name, "hz")) {
         struct timeval tv = {0, 1000000 / s->cfg.hz};
         evtimer_add(s->cron_ev, &tv);
+    } else if (!strcmp(name, "appendfsync")) {
+        aof_config_changed(s);
     }
     return 0;
 }
 
 /* ---- life cycle ------------------------------------------------------- */
 
+extern const obj_type hash_obj_type;      /* cmd_hash.c */
+extern const obj_type set_obj_type;       /* cmd_set.c */
+extern const obj_type zset_obj_type;      /* cmd_zset.c */
+extern const obj_type list_obj_type;      /* cmd_list.c */
+
 /* types_register_all registers each value type's free/dup/mem functions
  * (object.h obj_types[]); one line per type. */
 static void types_register_all(void)
 {
+    obj_register_type(OBJ_HASH, &hash_obj_type);
+    obj_register_type(OBJ_SET, &set_obj_type);
+    obj_register_type(OBJ_ZSET, &zset_obj_type);
+    obj_register_type(OBJ_LIST, &list_obj_type);
     /* strings are built into object.c */
 }
 
@@ -343,6 +398,7 @@ server *server_new(config *cfg, char *err, size_t errlen)
     uint8_t seed[16];
     random_bytes(seed, sizeof seed);
     dict_set_hash_seed(seed);
+    pubsub_server_init(s);
     unsigned char rid[20];
     random_bytes(rid, sizeof rid);
     for (int i = 0; i < 20; i++) snprintf(s->runid + 2 * i, 3, "%02x", rid[i]);
@@ -394,8 +450,11 @@ int server_run(server *s)
 void server_free(server *s)
 {
     listeners_close(s);
+    aof_stop(s);
     while (s->clients) session_free(s->clients);
     free_closed(s);
+    pubsub_server_free(s);
+    block_state_free(s);
     for (int i = 0; i < s->ndb; i++) db_free(&s->dbs[i]);
     xfree(s->dbs);
     dict_release(s->clients_by_id);

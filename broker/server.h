@@ -92,6 +92,7 @@ typedef struct server {
 
     /* Effects (see effect.h) */
     struct effect_sink *sinks;
+    struct aof *aof;          /* the append log (persist/aof.h), NULL when off */
 
     server_stats stat;
     char runid[41];
@@ -99,6 +100,9 @@ typedef struct server {
     char executable[512];
     long long peak_memory;
     int lazyfree_pending;
+
+    struct ps_index *pubsub;  /* subscriptions (pubsub/pubsub.h) */
+    struct block_state *blk;  /* blocked clients, ready keys (blocking.h) */
 } server;
 
 /* server_new builds a server from cfg (which it takes over). */

@@ -5,6 +5,8 @@
 #include "log.h"
 #include "multi.h"
 #include "info.h"
+#include "blocking.h"
+#include "pubsub.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -51,6 +53,8 @@ void session_free(session *c)
     server *s = c->srv;
     if (s->current == c) s->current = NULL;
     multi_session_cleanup(c);
+    pubsub_session_cleanup(c);
+    block_session_free(c);
     if (c->ops && c->ops->close) c->ops->close(c);
 
     /* Unlink from the client list and the pending-write list. */
@@ -107,8 +111,52 @@ void session_out(session *c, const void *p, size_t n)
     session_mark_write(c);
 }
 
+/* obuf_limit_reached: Redis's rule for the session's class (pubsub when
+ * subscribed, else normal): pending output at or over the hard limit, or
+ * over the soft limit for longer than soft-seconds (the clock starts the
+ * first time it is seen over, and stops when it drops back under). */
+static int obuf_limit_reached(session *c)
+{
+    server *s = c->srv;
+    const struct config_obuf_limit *lim =
+        &s->cfg.obuf_limits[(c->flags & SESS_PUBSUB) ? CONFIG_OBUF_PUBSUB : CONFIG_OBUF_NORMAL];
+    /* As Redis, the first OBUF_MIN bytes (its static reply buffer) are free. */
+    size_t pending = session_out_pending(c);
+    long long used = pending > OBUF_MIN ? (long long)(pending - OBUF_MIN) : 0;
+    int hard = lim->hard && used >= lim->hard;
+    int soft = lim->soft && used >= lim->soft;
+    if (soft) {
+        if (c->obuf_soft_since == 0) {
+            c->obuf_soft_since = s->mstime;
+            soft = 0;
+        } else if (s->mstime - c->obuf_soft_since <= (long long)lim->soft_seconds * 1000) {
+            soft = 0;
+        }
+    } else {
+        c->obuf_soft_since = 0;
+    }
+    return soft || hard;
+}
+
+/* session_check_output_limit closes c (asynchronously, logged) when its
+ * pending output broke its class's client-output-buffer-limit; returns 1
+ * if it did.  Output to a closing session is dropped (session_out), so its
+ * memory stays bounded by the limit plus one reply. */
+int session_check_output_limit(session *c)
+{
+    if (c->flags & SESS_CLOSE_ASAP) return 1;
+    if (!obuf_limit_reached(c)) return 0;
+    sbuf info = session_info_line(c, sbuf_empty(256));
+    log_warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", info);
+    sbuf_free(info);
+    c->srv->stat.client_outbuf_limit_disconnections++;
+    session_close_async(c);
+    return 1;
+}
+
 void session_mark_write(session *c)
 {
+    if (session_out_pending(c) && session_check_output_limit(c)) return;
     if (c->flags & SESS_PENDING_WRITE) return;
     c->flags |= SESS_PENDING_WRITE;
     c->pw_next = c->srv->pending_write;
@@ -159,7 +207,8 @@ void session_process_input(session *c)
 void session_set_resp(session *c, int resp)
 {
     c->resp = resp;
-    c->rops = resp == 3 ? &resp3_ops : &resp2_ops;
+    if (c->rops == &resp2_ops || c->rops == &resp3_ops)   /* native sessions keep their encoder */
+        c->rops = resp == 3 ? &resp3_ops : &resp2_ops;
 }
 
 int session_select(session *c, int id)
@@ -224,7 +273,8 @@ sbuf session_info_line(session *c, sbuf out)
         "redir=-1 resp=%d",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
         s->mstime / 1000 - c->ctime / 1000, s->mstime / 1000 - c->last_interaction / 1000, flags, c->dbid,
-        0, 0, 0, (c->flags & SESS_MULTI) ? c->mcount : -1,
+        (int)ps_client_channels(c->ps), (int)ps_client_patterns(c->ps), (int)ps_client_shard(c->ps),
+        (c->flags & SESS_MULTI) ? c->mcount : -1,
         c->qlen, qcap - c->qlen, argv_len, multi_mem,
         rbs, rbs, session_out_pending(c), omem, tot,
         writing ? "w" : "", cmdname, c->resp);

@@ -41,6 +41,7 @@ enum {
     SESS_NO_EVICT = 1 << 11,
     SESS_PAUSED_READ = 1 << 12,       /* reading paused (blocked/close-after-reply) */
     SESS_PROTECTED = 1 << 13,         /* not to be freed right now */
+    SESS_AOF_WAIT = 1 << 14,          /* output held until the log is fsynced (persist/aof.h) */
 };
 
 /* What a front end does for its sessions; every field required. */
@@ -66,6 +67,7 @@ typedef struct session {
     const session_ops *ops;
     const reply_ops *rops;
     int fd;                       /* -1 for non-socket sessions */
+    void *fe_state;               /* the front end's per-session state (native: its pipe, reply builder) */
     struct event *rev, *wev;
     int resp;                     /* 2 or 3 */
     uint32_t flags;
@@ -83,6 +85,7 @@ typedef struct session {
     struct command *cmd, *lastcmd;
     argv_t eff;                   /* effect_rewrite's argv */
     int eff_mode;                 /* 0 own argv, 1 eff, 2 suppressed */
+    uint64_t aof_wait_seq;        /* SESS_AOF_WAIT: the log write its replies wait for */
 
     /* Output: a contiguous buffer; bytes [osent, olen) are pending. */
     char *obuf;
@@ -93,6 +96,11 @@ typedef struct session {
     multi_cmd *mstate;
     int mcount, mcap;
     struct watched_key *watched;  /* list (cmd_multi.c) */
+
+    /* Pub/sub (pubsub/pubsub.h): subscriptions, NULL until the first. */
+    struct ps_client *ps;
+    /* Blocking (blocking.h): what it waits for, NULL unless SESS_BLOCKED. */
+    struct block_client *bc;
 
     /* Links */
     struct session *prev, *next;          /* server's client list */
@@ -120,7 +128,11 @@ char *session_out_reserve(session *c, size_t n);
 static inline void session_out_commit(session *c, size_t n) { c->olen += n; }
 /* session_out_pending is the bytes not yet written. */
 static inline size_t session_out_pending(const session *c) { return c->olen - c->osent; }
-/* session_mark_write queues c for a flush before the loop sleeps. */
+/* session_check_output_limit closes c asynchronously (logged, counted)
+ * when its pending output breaks client-output-buffer-limit; 1 if closing. */
+int session_check_output_limit(session *c);
+/* session_mark_write queues c for a flush before the loop sleeps (and
+ * checks the output-buffer limit first). */
 void session_mark_write(session *c);
 
 /* session_set_resp switches the reply protocol (HELLO). */

@@ -176,6 +176,12 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 static int resp_flush(session *c)
 {
     server *s = c->srv;
+    if (c->flags & SESS_AOF_WAIT) {
+        /* Replies wait for the append log's fsync (persist/aof.h); the
+         * release marks c for writing again. */
+        if (c->wev) event_del(c->wev);
+        return 0;
+    }
     while (c->osent < c->olen) {
         ssize_t n = write(c->fd, c->obuf + c->osent, c->olen - c->osent);
         if (n < 0) {

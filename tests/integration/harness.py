@@ -36,16 +36,21 @@ class Server:
     """A server process on a free port with its own data directory.
 
     kind is "rill" or "redis"; extra are extra command-line options
-    (["--requirepass", "x"]).  stop() kills it and removes the directory."""
+    (["--requirepass", "x"]).  stop() kills it and removes the directory.
+    dir=path reuses an existing data directory (restart after a crash):
+    the log is appended to and stop() leaves the directory in place."""
 
-    def __init__(self, kind="rill", extra=(), port=None, unixsocket=False):
+    def __init__(self, kind="rill", extra=(), port=None, unixsocket=False, dir=None):
         self.kind = kind
-        self.dir = tempfile.mkdtemp(prefix="rill-it-")
+        self.keep_dir = dir is not None
+        self.dir = dir if dir is not None else tempfile.mkdtemp(prefix="rill-it-")
         self.port = port or free_port()
         self.unixsocket = os.path.join(self.dir, "s.sock") if unixsocket else None
         self.logpath = os.path.join(self.dir, "server.log")
         if kind == "rill":
             cmd = [rill_binary(), "--port", str(self.port), "--dir", self.dir]
+            if not any(str(a) == "--native-listen" for a in extra):
+                cmd += ["--native-listen", ""]   # no native listener unless a test asks (decisions.md)
         else:
             exe = os.environ.get("REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
             cmd = [exe, "--port", str(self.port), "--dir", self.dir, "--save", "",
@@ -53,7 +58,7 @@ class Server:
         if self.unixsocket:
             cmd += ["--unixsocket", self.unixsocket]
         cmd += list(extra)
-        self.log = open(self.logpath, "wb")
+        self.log = open(self.logpath, "ab" if self.keep_dir else "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -86,6 +91,13 @@ class Server:
     def conn(self, timeout=10):
         return Conn(self.port, timeout=timeout)
 
+    def kill9(self):
+        """Crash it: SIGKILL, no shutdown code runs.  Keeps the directory."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -95,7 +107,8 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Conn:

@@ -561,9 +561,13 @@ static void test_mutable_flags(void **state)
     (void)state;
     static const char *mut[] = { "requirepass", "maxclients", "timeout", "tcp-keepalive", "loglevel",
                                  "hz", "proto-max-bulk-len", "client-query-buffer-limit",
-                                 "maxmemory", "active-expire-enabled" };
+                                 "maxmemory", "active-expire-enabled", "notify-keyspace-events", "client-output-buffer-limit", "set-max-intset-entries",
+                                 "hash-max-listpack-entries", "hash-max-listpack-value",
+                                 "appendfsync", "aof-load-truncated", "aof-segment-size" };
     static const char *imm[] = { "bind", "port", "tcp-backlog", "unixsocket", "unixsocketperm",
-                                 "databases", "dir", "logfile", "pidfile" };
+                                 "native-listen", "native-max-frame",
+                                 "databases", "dir", "logfile", "pidfile",
+                                 "appendonly", "appendfilename", "appenddirname" };
     for (size_t i = 0; i < sizeof mut / sizeof mut[0]; i++) assert_int_equal(config_is_mutable(mut[i]), 1);
     for (size_t i = 0; i < sizeof imm / sizeof imm[0]; i++) assert_int_equal(config_is_mutable(imm[i]), 0);
     config c;
@@ -709,13 +713,15 @@ static void test_get_patterns(void **state)
     struct dump d;
 
     dump(&c, "*", &d);
-    assert_int_equal(d.n, 19);
+    assert_int_equal(d.n, 32);
     assert_string_equal(d.text,
         "bind=127.0.0.1\n"
         "port=6379\n"
         "tcp-backlog=511\n"
         "unixsocket=\n"
         "unixsocketperm=0\n"
+        "native-listen=tcp://127.0.0.1:7379\n"
+        "native-max-frame=536870912\n"
         "requirepass=\n"
         "maxclients=10000\n"
         "timeout=0\n"
@@ -729,13 +735,28 @@ static void test_get_patterns(void **state)
         "client-query-buffer-limit=1073741824\n"
         "maxmemory=0\n"
         "pidfile=\n"
-        "active-expire-enabled=yes\n");
+        "active-expire-enabled=yes\n"
+        "notify-keyspace-events=\n"
+        "client-output-buffer-limit=normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60\n"
+        "set-max-intset-entries=512\n"
+        "hash-max-listpack-entries=512\n"
+        "hash-max-listpack-value=64\n"
+        "appendonly=no\n"
+        "appendfsync=everysec\n"
+        "appendfilename=appendonly.aof\n"
+        "appenddirname=appendonlydir\n"
+        "aof-load-truncated=yes\n"
+        "aof-segment-size=67108864\n");
 
     dump(&c, "*max*", &d);
     assert_string_equal(d.text,
+        "native-max-frame=536870912\n"
         "maxclients=10000\n"
         "proto-max-bulk-len=536870912\n"
-        "maxmemory=0\n");
+        "maxmemory=0\n"
+        "set-max-intset-entries=512\n"
+        "hash-max-listpack-entries=512\n"
+        "hash-max-listpack-value=64\n");
 
     dump(&c, "port", &d);
     assert_string_equal(d.text, "port=6379\n");

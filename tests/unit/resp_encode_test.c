@@ -20,6 +20,7 @@ static session *new_session(int resp)
     session *c = calloc(1, sizeof *c);
     c->srv = &fake_srv;
     c->fd = -1;
+    c->rops = &resp2_ops;   /* a RESP session, as the listener makes it */
     session_set_resp(c, resp);
     return c;
 }

@@ -1,0 +1,378 @@
+/* native_codec.c — Request decoding and the Reply value tree (see native_codec.h).
+ *
+ * The Request decoder is hand-written rather than protobuf-c's unpack: it
+ * walks the wire format twice, first to validate it and count the
+ * arguments without allocating anything, then to copy each argument once,
+ * straight from the message body into the argv.  protobuf-c's unpack would
+ * copy every argument into its own allocation first, and a 100 MB SET
+ * would pay for it.  The format it accepts is exactly protobuf's: any
+ * field in any order, unknown fields of the four usual wire types skipped,
+ * a repeated scalar read last-one-wins; groups (wire types 3 and 4, long
+ * deprecated) are refused.
+ */
+#include "native_codec.h"
+#include "alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void builder_release(native_builder *b);
+
+const char *native_strerror(int err)
+{
+    switch (err) {
+    case NATIVE_OK: return "ok";
+    case NATIVE_ETOOBIG: return "request larger than native-max-frame";
+    case NATIVE_EPARSE: return "not a valid Request message";
+    case NATIVE_EEMPTY: return "empty request: argv has no command";
+    case NATIVE_ETOOMANY: return "too many arguments in one request";
+    }
+    return "unknown error";
+}
+
+/* ------------------------------------------------------------------------
+ * Request decoding
+ * ------------------------------------------------------------------------ */
+
+/* read_varint reads a base-128 varint at *p (< end); 0, or -1 if truncated
+ * or longer than 10 bytes. */
+static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+        if (*p >= end) return -1;
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* walk validates body; counts argv into *argc and stores the last id.  With
+ * out != NULL it also pushes every argument into out. */
+static int walk(const uint8_t *p, const uint8_t *end, uint64_t *id, long *argc, argv_t *out)
+{
+    *argc = 0;
+    while (p < end) {
+        uint64_t key, v;
+        if (read_varint(&p, end, &key) < 0) return NATIVE_EPARSE;
+        uint64_t field = key >> 3;
+        int wt = (int)(key & 7);
+        if (field == 0 || field > 0x1fffffff) return NATIVE_EPARSE;
+        switch (wt) {
+        case 0:   /* varint */
+            if (read_varint(&p, end, &v) < 0) return NATIVE_EPARSE;
+            if (field == 1) *id = v;
+            else if (field == 2) return NATIVE_EPARSE;
+            break;
+        case 1:   /* 64-bit */
+            if (end - p < 8 || field <= 2) return NATIVE_EPARSE;
+            p += 8;
+            break;
+        case 5:   /* 32-bit */
+            if (end - p < 4 || field <= 2) return NATIVE_EPARSE;
+            p += 4;
+            break;
+        case 2:   /* length-delimited */
+            if (read_varint(&p, end, &v) < 0) return NATIVE_EPARSE;
+            if (v > (uint64_t)(end - p)) return NATIVE_EPARSE;
+            if (field == 1) return NATIVE_EPARSE;   /* packed uint64 is not valid for a singular field here */
+            if (field == 2) {
+                if (++*argc > NATIVE_MAX_ARGC) return NATIVE_ETOOMANY;
+                if (out) argv_push(out, p, (size_t)v);
+            }
+            p += v;
+            break;
+        default:
+            return NATIVE_EPARSE;
+        }
+    }
+    return NATIVE_OK;
+}
+
+int native_decode_request(const void *body, size_t len, size_t max_frame, uint64_t *id, argv_t *out)
+{
+    const uint8_t *p = body, *end = p + len;
+    long argc = 0;
+    *id = 0;
+    if (max_frame && len > max_frame) return NATIVE_ETOOBIG;
+    int rc = walk(p, end, id, &argc, NULL);
+    if (rc != NATIVE_OK) return rc;
+    if (argc == 0) return NATIVE_EEMPTY;
+    uint64_t id2 = 0;
+    argv_reserve(out, (int)argc);
+    walk(p, end, &id2, &argc, out);
+    return NATIVE_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * The reply tree
+ * ------------------------------------------------------------------------ */
+
+void native_builder_init(native_builder *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void native_value_free(Rill__Value *v)
+{
+    if (!v) return;
+    for (size_t i = 0; i < v->n_elems; i++) native_value_free(v->elems[i]);
+    xfree(v->elems);
+    xfree(v->str.data);
+    if (v->fmt && v->fmt != protobuf_c_empty_string) xfree(v->fmt);
+    xfree(v);
+}
+
+void native_builder_reset(native_builder *b)
+{
+    for (int i = 0; i < b->ntop; i++) native_value_free(b->top[i]);
+    b->ntop = 0;
+    b->depth = 0;
+    b->active = 0;
+}
+
+void native_builder_free(native_builder *b)
+{
+    native_builder_reset(b);
+    builder_release(b);
+}
+
+static void builder_release(native_builder *b)
+{
+    xfree(b->top);
+    xfree(b->stack);
+    b->top = NULL;
+    b->stack = NULL;
+    b->captop = b->capdepth = 0;
+}
+
+/* pop_full closes aggregates that have all their elements. */
+static void pop_full(native_builder *b)
+{
+    while (b->depth > 0) {
+        native_open *o = &b->stack[b->depth - 1];
+        if (o->want < 0 || (long)o->v->n_elems < o->want) break;
+        b->depth--;
+    }
+}
+
+static void attach(native_builder *b, Rill__Value *v)
+{
+    if (b->depth == 0) {
+        if (b->ntop == b->captop) {
+            b->captop = b->captop ? b->captop * 2 : 2;
+            b->top = xrealloc(b->top, b->captop * sizeof *b->top);
+        }
+        b->top[b->ntop++] = v;
+        return;
+    }
+    Rill__Value *parent = b->stack[b->depth - 1].v;
+    size_t n = parent->n_elems;
+    if ((n & (n - 1)) == 0)   /* 0, 1, 2, 4, ...: capacity is the next power of two */
+        parent->elems = xrealloc(parent->elems, (n ? n * 2 : 1) * sizeof *parent->elems);
+    parent->elems[n] = v;
+    parent->n_elems = n + 1;
+    pop_full(b);
+}
+
+static Rill__Value *add(native_builder *b, Rill__Value__Kind kind)
+{
+    if (!b->active) {
+        b->dropped++;
+        return NULL;
+    }
+    Rill__Value *v = xmalloc(sizeof *v);
+    rill__value__init(v);
+    v->kind = kind;
+    attach(b, v);
+    return v;
+}
+
+static void push_open(native_builder *b, Rill__Value *v, long want)
+{
+    if (b->depth == b->capdepth) {
+        b->capdepth = b->capdepth ? b->capdepth * 2 : 8;
+        b->stack = xrealloc(b->stack, b->capdepth * sizeof *b->stack);
+    }
+    b->stack[b->depth].v = v;
+    b->stack[b->depth].want = want;
+    b->depth++;
+}
+
+static void set_bytes(Rill__Value *v, const void *p, size_t n)
+{
+    if (!v) return;
+    v->str.data = xmalloc(n ? n : 1);
+    if (n) memcpy(v->str.data, p, n);
+    v->str.len = n;
+}
+
+Rill__Value *native_builder_finish(native_builder *b)
+{
+    b->depth = 0;   /* a handler left something open: it stays as it is */
+    Rill__Value *v;
+    if (b->ntop == 1) {
+        v = b->top[0];
+    } else {
+        v = xmalloc(sizeof *v);
+        rill__value__init(v);
+        if (b->ntop > 1) {   /* several top-level values (a push and a reply): an array of them */
+            v->kind = RILL__VALUE__KIND__ARRAY;
+            v->elems = xmalloc(b->ntop * sizeof *v->elems);
+            memcpy(v->elems, b->top, b->ntop * sizeof *v->elems);
+            v->n_elems = (size_t)b->ntop;
+        }
+    }
+    b->ntop = 0;
+    b->active = 0;
+    if (b->captop > 64) builder_release(b);
+    return v;
+}
+
+size_t native_reply_size(uint64_t id, const Rill__Value *value)
+{
+    Rill__Reply r = RILL__REPLY__INIT;
+    r.id = id;
+    r.value = (Rill__Value *)value;
+    return rill__reply__get_packed_size(&r);
+}
+
+size_t native_encode_reply(uint64_t id, const Rill__Value *value, uint8_t *out)
+{
+    Rill__Reply r = RILL__REPLY__INIT;
+    r.id = id;
+    r.value = (Rill__Value *)value;
+    return rill__reply__pack(&r, out);
+}
+
+/* ------------------------------------------------------------------------
+ * reply_ops
+ * ------------------------------------------------------------------------ */
+
+#include "session.h"
+
+static native_builder *B(struct session *c) { return (native_builder *)c->fe_state; }
+
+static void n_simple(struct session *c, const char *s, size_t n)
+{
+    set_bytes(add(B(c), RILL__VALUE__KIND__SIMPLE), s, n);
+}
+
+static void n_error(struct session *c, const char *s, size_t n)
+{
+    set_bytes(add(B(c), RILL__VALUE__KIND__ERROR), s, n);
+}
+
+static void n_integer(struct session *c, long long v)
+{
+    Rill__Value *x = add(B(c), RILL__VALUE__KIND__INTEGER);
+    if (x) x->integer = v;
+}
+
+static void n_bulk(struct session *c, const void *p, size_t n)
+{
+    set_bytes(add(B(c), RILL__VALUE__KIND__BULK), p, n);
+}
+
+static void n_null(struct session *c) { add(B(c), RILL__VALUE__KIND__NULL); }
+
+static void n_dbl(struct session *c, double d)
+{
+    Rill__Value *x = add(B(c), RILL__VALUE__KIND__DOUBLE);
+    if (x) x->dbl = d;
+}
+
+static void n_boolean(struct session *c, int b)
+{
+    Rill__Value *x = add(B(c), RILL__VALUE__KIND__BOOLEAN);
+    if (x) x->integer = b ? 1 : 0;
+}
+
+static void n_verbatim(struct session *c, const char *p, size_t n, const char *ext)
+{
+    Rill__Value *x = add(B(c), RILL__VALUE__KIND__VERBATIM);
+    if (!x) return;
+    set_bytes(x, p, n);
+    x->fmt = xstrdup(ext ? ext : "txt");
+}
+
+static void n_bignum(struct session *c, const char *p, size_t n)
+{
+    set_bytes(add(B(c), RILL__VALUE__KIND__BIGNUM), p, n);
+}
+
+static Rill__Value__Kind agg_kind(reply_agg kind)
+{
+    switch (kind) {
+    case RV_MAP: return RILL__VALUE__KIND__MAP;
+    case RV_SET: return RILL__VALUE__KIND__SET;
+    case RV_PUSH: return RILL__VALUE__KIND__PUSH;
+    case RV_ATTRIBUTE: return RILL__VALUE__KIND__MAP;
+    case RV_ARRAY: break;
+    }
+    return RILL__VALUE__KIND__ARRAY;
+}
+
+static void n_agg(struct session *c, reply_agg kind, long n)
+{
+    native_builder *b = B(c);
+    Rill__Value *x = add(b, agg_kind(kind));
+    if (!x || n <= 0) return;
+    push_open(b, x, (kind == RV_MAP || kind == RV_ATTRIBUTE) ? 2 * n : n);
+}
+
+static void *n_defer(struct session *c)
+{
+    native_builder *b = B(c);
+    Rill__Value *x = add(b, RILL__VALUE__KIND__ARRAY);
+    if (!x) return NULL;
+    push_open(b, x, -1);
+    return x;
+}
+
+static void n_set_deferred(struct session *c, void *handle, reply_agg kind, long n)
+{
+    native_builder *b = B(c);
+    if (!handle) return;
+    Rill__Value *x = handle;
+    x->kind = agg_kind(kind);
+    for (int i = b->depth - 1; i >= 0; i--)
+        if (b->stack[i].v == x) {
+            b->depth = i;   /* closes it and anything left open inside it */
+            break;
+        }
+    pop_full(b);
+}
+
+/* n_raw: already-encoded RESP (DEBUG ERROR, shared messages).  The single
+ * line types become their values; anything else is passed on as a bulk. */
+static void n_raw(struct session *c, const void *p, size_t n)
+{
+    const char *s = p;
+    size_t len = n;
+    if (len >= 2 && s[len - 2] == '\r' && s[len - 1] == '\n') len -= 2;
+    if (len >= 1 && s[0] == '-' && !memchr(s, '\n', len)) n_error(c, s + 1, len - 1);
+    else if (len >= 1 && s[0] == '+' && !memchr(s, '\n', len)) n_simple(c, s + 1, len - 1);
+    else n_bulk(c, p, n);
+}
+
+const reply_ops native_reply_ops = {
+    .simple = n_simple,
+    .error = n_error,
+    .integer = n_integer,
+    .bulk = n_bulk,
+    .null = n_null,
+    .null_array = n_null,
+    .dbl = n_dbl,
+    .boolean = n_boolean,
+    .verbatim = n_verbatim,
+    .bignum = n_bignum,
+    .agg = n_agg,
+    .defer = n_defer,
+    .set_deferred = n_set_deferred,
+    .raw = n_raw,
+};

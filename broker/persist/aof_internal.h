@@ -1,0 +1,64 @@
+/* aof_internal.h — the append log's state, shared by aof.c and aof_load.c. */
+#ifndef RILL_AOF_INTERNAL_H
+#define RILL_AOF_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "aof_format.h"
+#include "argv.h"
+#include "effect.h"
+
+struct server;
+struct event;
+
+#define AOF_MAX_RETIRED 8
+
+typedef struct aof {
+    struct server *s;
+    effect_sink sink;
+    char *dirpath;               /* <dir>/<appenddirname> */
+    char manifest_name[300];     /* <appendfilename>.manifest */
+    aof_manifest man;
+    int fd;                      /* newest segment, appending */
+    long long seg_size;          /* bytes in the newest segment */
+    long long total_size;        /* bytes in all segments (aof_current_size) */
+    int next_index;              /* number of the next segment file */
+
+    /* Core thread only. */
+    aof_buf buf;                 /* records not yet written */
+    int in_group, group_first, have_pend, pend_db;
+    argv_t pend;                 /* the group's last effect, not yet encoded */
+    int write_errno;             /* last write failed with it; 0 = ok */
+    int debug_fail_errno;        /* DEBUG AOF-FAIL-WRITES */
+    long long last_err_log_ms;
+    long long postponed_since;   /* everysec: write waiting for a running fsync (mono ms) */
+    long long delayed_fsync;     /* INFO aof_delayed_fsync */
+    long long last_fsync_ms;
+    int fsync_err_logged;
+    uint64_t next_seq;           /* number the buffered records get when written */
+    uint64_t *held;              /* ids of sessions with SESS_AOF_WAIT */
+    int nheld, capheld;
+    long long released;          /* replies released by fsyncs (INFO) */
+    struct event *ev;            /* efd readable */
+    int efd;                     /* eventfd: the thread finished an fsync */
+
+    /* Shared with the fsync thread, under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+    int th_started, stop, in_progress, policy;
+    int th_fd;                   /* segment the thread fsyncs */
+    int retired[AOF_MAX_RETIRED];/* older segments to fsync and close */
+    int nretired;
+    uint64_t written_seq;        /* newest write done */
+    uint64_t req_seq;            /* always: newest write asking for fsync */
+    uint64_t done_seq;           /* newest write covered by a finished fsync */
+    int fsync_errno;             /* last fsync failed (atomic reads from the core) */
+} aof;
+
+/* aof_load replays the manifest's segments (creating the first segment and
+ * manifest when there is none), cuts a torn tail and leaves a->fd open on
+ * the newest segment.  0, or -1 with err set. */
+int aof_load(aof *a, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,330 @@
+/* native_codec_test.c — native Request decoding (every malformed case) and the Reply tree. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "native_codec.h"
+#include "server.h"
+#include "session.h"
+#include "reply.h"
+
+/* pack_request: a well-formed Request made by protobuf-c itself. */
+static uint8_t *pack_request(uint64_t id, int argc, const char **argv, size_t *len)
+{
+    ProtobufCBinaryData args[16];
+    for (int i = 0; i < argc; i++) {
+        args[i].data = (uint8_t *)argv[i];
+        args[i].len = strlen(argv[i]);
+    }
+    Rill__Request r = RILL__REQUEST__INIT;
+    r.id = id;
+    r.n_argv = (size_t)argc;
+    r.argv = args;
+    *len = rill__request__get_packed_size(&r);
+    uint8_t *buf = malloc(*len + 1);
+    rill__request__pack(&r, buf);
+    return buf;
+}
+
+static int decode(const void *p, size_t n, size_t max, uint64_t *id, argv_t *a)
+{
+    argv_init(a);
+    return native_decode_request(p, n, max, id, a);
+}
+
+static void test_valid(void **state)
+{
+    const char *argv[] = {"SET", "key", "value"};
+    size_t n;
+    uint8_t *buf = pack_request(42, 3, argv, &n);
+    uint64_t id;
+    argv_t a;
+    assert_int_equal(decode(buf, n, 0, &id, &a), NATIVE_OK);
+    assert_int_equal(id, 42);
+    assert_int_equal(a.argc, 3);
+    assert_string_equal(a.argv[0], "SET");
+    assert_int_equal(sbuf_len(a.argv[2]), 5);
+    assert_memory_equal(a.argv[2], "value", 5);
+    argv_free(&a);
+    free(buf);
+}
+
+static void test_binary_and_empty_args(void **state)
+{
+    /* id absent (0), argv "ECHO", "" and "a\0b". */
+    const uint8_t body[] = {0x12, 4, 'E', 'C', 'H', 'O', 0x12, 0, 0x12, 3, 'a', 0, 'b'};
+    uint64_t id = 99;
+    argv_t a;
+    assert_int_equal(decode(body, sizeof body, 0, &id, &a), NATIVE_OK);
+    assert_int_equal(id, 0);
+    assert_int_equal(a.argc, 3);
+    assert_int_equal(sbuf_len(a.argv[1]), 0);
+    assert_int_equal(sbuf_len(a.argv[2]), 3);
+    assert_memory_equal(a.argv[2], "a\0b", 3);
+    argv_free(&a);
+}
+
+static void test_not_protobuf(void **state)
+{
+    static const struct { const char *what; uint8_t b[8]; size_t n; } cases[] = {
+        {"group start", {0x0b, 1, 2}, 3},
+        {"group end", {0x0c}, 1},
+        {"wire type 6", {0x0e, 1}, 2},
+        {"field 0", {0x02, 0}, 2},
+        {"truncated varint", {0x08, 0xff}, 2},
+        {"truncated length", {0x12, 10, 'a'}, 3},
+        {"truncated fixed64", {0x19, 1, 2, 3}, 4},
+        {"truncated fixed32", {0x1d, 1}, 2},
+        {"argv as varint", {0x10, 1}, 2},
+        {"id as bytes", {0x0a, 1, 'x'}, 3},
+        {"text", {'h', 'e', 'l', 'l', 'o'}, 5},
+        {"overlong varint", {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 8},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t id;
+        argv_t a;
+        int rc = decode(cases[i].b, cases[i].n, 0, &id, &a);
+        if (rc != NATIVE_EPARSE) fail_msg("%s: got %d", cases[i].what, rc);
+        assert_int_equal(a.argc, 0);
+        argv_free(&a);
+    }
+}
+
+static void test_empty_argv(void **state)
+{
+    uint64_t id;
+    argv_t a;
+    assert_int_equal(decode("", 0, 0, &id, &a), NATIVE_EEMPTY);
+    argv_free(&a);
+    const uint8_t only_id[] = {0x08, 7};
+    assert_int_equal(decode(only_id, sizeof only_id, 0, &id, &a), NATIVE_EEMPTY);
+    assert_int_equal(id, 7);   /* known, so the error reply can carry it */
+    argv_free(&a);
+}
+
+static void test_oversized(void **state)
+{
+    const char *argv[] = {"SET", "k", "0123456789012345678901234567890123456789"};
+    size_t n;
+    uint8_t *buf = pack_request(1, 3, argv, &n);
+    uint64_t id;
+    argv_t a;
+    assert_int_equal(decode(buf, n, n - 1, &id, &a), NATIVE_ETOOBIG);
+    assert_int_equal(a.argc, 0);
+    argv_free(&a);
+    assert_int_equal(decode(buf, n, n, &id, &a), NATIVE_OK);   /* exactly the limit is fine */
+    argv_free(&a);
+    free(buf);
+}
+
+static void test_unknown_fields_ignored(void **state)
+{
+    /* id 5, unknown varint 15, argv PING, unknown bytes 16, fixed32 17, fixed64 18, argv x */
+    const uint8_t body[] = {0x08, 5, 0x78, 0x96, 0x01, 0x12, 4, 'P', 'I', 'N', 'G', 0x82, 0x01, 2, 'z', 'z',
+                            0x8d, 0x01, 1, 2, 3, 4, 0x91, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0x12, 1, 'x'};
+    uint64_t id;
+    argv_t a;
+    assert_int_equal(decode(body, sizeof body, 0, &id, &a), NATIVE_OK);
+    assert_int_equal(id, 5);
+    assert_int_equal(a.argc, 2);
+    assert_string_equal(a.argv[0], "PING");
+    assert_string_equal(a.argv[1], "x");
+    argv_free(&a);
+}
+
+static void test_repeated_id_last_wins(void **state)
+{
+    const uint8_t body[] = {0x08, 1, 0x12, 1, 'x', 0x08, 2};
+    uint64_t id;
+    argv_t a;
+    assert_int_equal(decode(body, sizeof body, 0, &id, &a), NATIVE_OK);
+    assert_int_equal(id, 2);
+    argv_free(&a);
+}
+
+static void test_strerror(void **state)
+{
+    for (int e = NATIVE_OK; e <= NATIVE_ETOOMANY; e++) assert_non_null(native_strerror(e));
+    assert_string_equal(native_strerror(12345), "unknown error");
+}
+
+/* ---- the reply tree ------------------------------------------------------ */
+
+typedef struct { native_builder b; } fe;
+
+static session *native_session(fe *f)
+{
+    session *c = calloc(1, sizeof *c);
+    native_builder_init(&f->b);
+    c->fe_state = f;
+    c->rops = &native_reply_ops;
+    c->resp = 3;
+    return c;
+}
+
+static Rill__Reply *roundtrip(native_builder *b, uint64_t id)
+{
+    Rill__Value *v = native_builder_finish(b);
+    size_t n = native_reply_size(id, v);
+    uint8_t *buf = malloc(n + 1);
+    assert_int_equal(native_encode_reply(id, v, buf), n);
+    native_value_free(v);
+    Rill__Reply *r = rill__reply__unpack(NULL, n, buf);
+    free(buf);
+    assert_non_null(r);
+    assert_int_equal(r->id, id);
+    return r;
+}
+
+static void test_tree_nested(void **state)
+{
+    fe f;
+    session *c = native_session(&f);
+    f.b.active = 1;
+    reply_array(c, 3);
+    reply_int(c, 7);
+    reply_map(c, 1);
+    reply_bulk(c, "k", 1);
+    reply_double(c, 2.5);
+    reply_null(c);
+    Rill__Reply *r = roundtrip(&f.b, 11);
+    Rill__Value *v = r->value;
+    assert_int_equal(v->kind, RILL__VALUE__KIND__ARRAY);
+    assert_int_equal(v->n_elems, 3);
+    assert_int_equal(v->elems[0]->integer, 7);
+    assert_int_equal(v->elems[1]->kind, RILL__VALUE__KIND__MAP);
+    assert_int_equal(v->elems[1]->n_elems, 2);
+    assert_true(v->elems[1]->elems[1]->dbl == 2.5);
+    assert_int_equal(v->elems[2]->kind, RILL__VALUE__KIND__NULL);
+    rill__reply__free_unpacked(r, NULL);
+    native_builder_free(&f.b);
+    free(c);
+}
+
+static void test_tree_deferred(void **state)
+{
+    fe f;
+    session *c = native_session(&f);
+    f.b.active = 1;
+    void *outer = reply_defer(c);
+    for (int i = 0; i < 5; i++) {
+        void *inner = reply_defer(c);
+        reply_bulk(c, "x", 1);
+        reply_int(c, i);
+        reply_set_map_len(c, inner, 1);
+    }
+    reply_set_array_len(c, outer, 5);
+    Rill__Reply *r = roundtrip(&f.b, 1);
+    assert_int_equal(r->value->kind, RILL__VALUE__KIND__ARRAY);
+    assert_int_equal(r->value->n_elems, 5);
+    assert_int_equal(r->value->elems[4]->kind, RILL__VALUE__KIND__MAP);
+    assert_int_equal(r->value->elems[4]->elems[1]->integer, 4);
+    rill__reply__free_unpacked(r, NULL);
+    native_builder_free(&f.b);
+    free(c);
+}
+
+static void test_tree_scalars_and_errors(void **state)
+{
+    fe f;
+    session *c = native_session(&f);
+    f.b.active = 1;
+    reply_error(c, "WRONGTYPE Operation against a key holding the wrong kind of value");
+    Rill__Reply *r = roundtrip(&f.b, 2);
+    assert_int_equal(r->value->kind, RILL__VALUE__KIND__ERROR);
+    assert_memory_equal(r->value->str.data, "WRONGTYPE", 9);
+    rill__reply__free_unpacked(r, NULL);
+
+    f.b.active = 1;
+    reply_verbatim(c, "hello", 5, "txt");
+    r = roundtrip(&f.b, 3);
+    assert_int_equal(r->value->kind, RILL__VALUE__KIND__VERBATIM);
+    assert_string_equal(r->value->fmt, "txt");
+    rill__reply__free_unpacked(r, NULL);
+
+    f.b.active = 1;
+    reply_bool(c, 1);
+    r = roundtrip(&f.b, 4);
+    assert_int_equal(r->value->kind, RILL__VALUE__KIND__BOOLEAN);
+    assert_int_equal(r->value->integer, 1);
+    rill__reply__free_unpacked(r, NULL);
+
+    f.b.active = 1;   /* a raw RESP error line (DEBUG ERROR) */
+    reply_raw(c, "-ERR custom\r\n", 13);
+    r = roundtrip(&f.b, 5);
+    assert_int_equal(r->value->kind, RILL__VALUE__KIND__ERROR);
+    assert_int_equal(r->value->str.len, 10);
+    rill__reply__free_unpacked(r, NULL);
+
+    f.b.active = 1;   /* nothing written: a null */
+    r = roundtrip(&f.b, 6);
+    assert_int_equal(r->value->kind, RILL__VALUE__KIND__NULL);
+    rill__reply__free_unpacked(r, NULL);
+
+    f.b.active = 1;   /* two top-level values: an array of both */
+    reply_int(c, 1);
+    reply_int(c, 2);
+    r = roundtrip(&f.b, 7);
+    assert_int_equal(r->value->kind, RILL__VALUE__KIND__ARRAY);
+    assert_int_equal(r->value->n_elems, 2);
+    rill__reply__free_unpacked(r, NULL);
+
+    native_builder_free(&f.b);
+    free(c);
+}
+
+static void test_inactive_drops(void **state)
+{
+    fe f;
+    session *c = native_session(&f);
+    reply_int(c, 1);
+    reply_array(c, 2);
+    assert_int_equal(f.b.dropped, 2);
+    assert_int_equal(f.b.ntop, 0);
+    native_builder_free(&f.b);
+    free(c);
+}
+
+static void test_unclosed_aggregate(void **state)
+{
+    fe f;
+    session *c = native_session(&f);
+    f.b.active = 1;
+    reply_array(c, 3);   /* a handler that wrote only one of three */
+    reply_int(c, 1);
+    Rill__Reply *r = roundtrip(&f.b, 8);
+    assert_int_equal(r->value->n_elems, 1);
+    rill__reply__free_unpacked(r, NULL);
+    f.b.active = 1;   /* and the builder is usable again */
+    reply_int(c, 5);
+    r = roundtrip(&f.b, 9);
+    assert_int_equal(r->value->integer, 5);
+    rill__reply__free_unpacked(r, NULL);
+    native_builder_free(&f.b);
+    free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_binary_and_empty_args),
+        cmocka_unit_test(test_not_protobuf),
+        cmocka_unit_test(test_empty_argv),
+        cmocka_unit_test(test_oversized),
+        cmocka_unit_test(test_unknown_fields_ignored),
+        cmocka_unit_test(test_repeated_id_last_wins),
+        cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_tree_nested),
+        cmocka_unit_test(test_tree_deferred),
+        cmocka_unit_test(test_tree_scalars_and_errors),
+        cmocka_unit_test(test_inactive_drops),
+        cmocka_unit_test(test_unclosed_aggregate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
