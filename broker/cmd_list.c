@@ -21,6 +21,7 @@
 #include "effect.h"
 #include "alloc.h"
 #include "qlist.h"
+#include "notify.h"
 
 #include <string.h>
 #include <strings.h>
@@ -81,7 +82,10 @@ static qlist *lookup_list_write(session *c, const char *key, int *wrong)
 /* after_pop deletes key when its list emptied, and signals the change. */
 static void after_change(session *c, const char *key, qlist *l)
 {
-    if (ql_len(l) == 0) db_delete(c->srv, c->db, key);
+    if (ql_len(l) == 0) {
+        db_delete(c->srv, c->db, key);
+        notify_keyspace_event(c->srv, NOTIFY_GENERIC, "del", key, c->dbid);
+    }
     db_signal_modified(c->srv, c->db, key);
     c->srv->dirty++;
 }
@@ -123,6 +127,7 @@ static void push_generic(session *c, int where, int xx)
     for (int i = 2; i < c->args.argc; i++) ql_push(l, where, c->args.argv[i], sbuf_len(c->args.argv[i]));
     reply_int(c, (long long)ql_len(l));
     db_signal_modified(s, c->db, key);
+    notify_keyspace_event(s, NOTIFY_LIST, where == QL_HEAD ? "lpush" : "rpush", key, c->dbid);
     s->dirty += c->args.argc - 2;
 }
 
@@ -184,6 +189,7 @@ static void pop_generic(session *c, int where)
     } else {
         pop_range(c, l, where, count);
     }
+    notify_keyspace_event(c->srv, NOTIFY_LIST, where == QL_HEAD ? "lpop" : "rpop", key, c->dbid);
     after_change(c, key, l);
 }
 
@@ -355,6 +361,7 @@ void cmd_lset(session *c)
     ql_iter_replace(&it, c->args.argv[3], sbuf_len(c->args.argv[3]));
     reply_ok(c);
     db_signal_modified(s, c->db, key);
+    notify_keyspace_event(s, NOTIFY_LIST, "lset", key, c->dbid);
     s->dirty++;
 }
 
@@ -385,6 +392,7 @@ void cmd_linsert(session *c)
             ql_iter_insert(&it, after, a->argv[4], sbuf_len(a->argv[4]));
             reply_int(c, (long long)ql_len(l));
             db_signal_modified(s, c->db, a->argv[1]);
+            notify_keyspace_event(s, NOTIFY_LIST, "linsert", a->argv[1], c->dbid);
             s->dirty++;
             return;
         }
@@ -419,6 +427,7 @@ void cmd_lrem(session *c)
     }
     reply_int(c, (long long)removed);
     if (removed) {
+        notify_keyspace_event(c->srv, NOTIFY_LIST, "lrem", a->argv[1], c->dbid);
         after_change(c, a->argv[1], l);
         c->srv->dirty += (long long)removed - 1;
     }
@@ -448,7 +457,11 @@ void cmd_ltrim(session *c)
         ql_del_range(l, 0, from);
     }
     reply_ok(c);
-    if (ql_len(l) == 0) db_delete(c->srv, c->db, a->argv[1]);
+    notify_keyspace_event(c->srv, NOTIFY_LIST, "ltrim", a->argv[1], c->dbid);
+    if (ql_len(l) == 0) {
+        db_delete(c->srv, c->db, a->argv[1]);
+        notify_keyspace_event(c->srv, NOTIFY_GENERIC, "del", a->argv[1], c->dbid);
+    }
     db_signal_modified(c->srv, c->db, a->argv[1]);
     c->srv->dirty += (long long)removed;
 }
@@ -476,9 +489,11 @@ static void move_one(session *c, const char *src, qlist *sl, const char *dst, in
     /* Push, then pop: with src == dst the list never empties meanwhile. */
     ql_push(dobj->ptr, to, val, len);
     db_signal_modified(s, c->db, dst);
+    notify_keyspace_event(s, NOTIFY_LIST, to == QL_HEAD ? "lpush" : "rpush", dst, c->dbid);
     reply_bulk(c, val, len);
     sbuf_free(val);
     ql_pop(sl, from);
+    notify_keyspace_event(s, NOTIFY_LIST, from == QL_HEAD ? "lpop" : "rpop", src, c->dbid);
     after_change(c, src, sl);
 }
 
@@ -562,6 +577,7 @@ static void mpop_generic(session *c, int ki, long long deadline, int blocking)
         reply_bulk_sbuf(c, a->argv[k]);
         long long n = pop_range(c, l, where, count);
         effect_pop(c, where, a->argv[k], n);
+        notify_keyspace_event(c->srv, NOTIFY_LIST, where == QL_HEAD ? "lpop" : "rpop", a->argv[k], c->dbid);
         after_change(c, a->argv[k], l);
         return;
     }
@@ -603,6 +619,7 @@ static void bpop_generic(session *c, int where)
         reply_entry(c, &e);
         ql_pop(l, where);
         effect_pop(c, where, a->argv[k], -1);
+        notify_keyspace_event(c->srv, NOTIFY_LIST, where == QL_HEAD ? "lpop" : "rpop", a->argv[k], c->dbid);
         after_change(c, a->argv[k], l);
         return;
     }

@@ -22,6 +22,7 @@
 #include "glob.h"
 #include "alloc.h"
 #include "set.h"
+#include "notify.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -100,7 +101,7 @@ static int delete_if_empty(session *c, const char *key, obj *o)
 
 /* store_result stores st at dst (replacing any value and its TTL, as SET)
  * or, when st is empty, deletes dst; replies the size.  Takes st. */
-static void store_result(session *c, const char *dst, set *st)
+static void store_result(session *c, const char *dst, set *st, const char *event)
 {
     server *s = c->srv;
     size_t n = set_size(st);
@@ -108,12 +109,14 @@ static void store_result(session *c, const char *dst, set *st)
         db_set(s, c->db, dst, new_set_obj(st), 0);
         reply_int(c, (long long)n);
         db_signal_modified(s, c->db, dst);
+        notify_keyspace_event(s, NOTIFY_SET, event, dst, c->dbid);
         s->dirty++;
     } else {
         set_free(st);
         reply_int(c, 0);
         if (db_delete(s, c->db, dst)) {
             db_signal_modified(s, c->db, dst);
+            notify_keyspace_event(s, NOTIFY_GENERIC, "del", dst, c->dbid);
             s->dirty++;
         }
     }
@@ -140,6 +143,7 @@ void cmd_sadd(session *c)
     sync_encoding(o);
     if (added) {
         db_signal_modified(s, c->db, key);
+        notify_keyspace_event(s, NOTIFY_SET, "sadd", key, c->dbid);
         s->dirty += added;
     }
     reply_int(c, added);
@@ -159,12 +163,15 @@ void cmd_srem(session *c)
         return;
     }
     long long removed = 0;
+    int gone = 0;
     for (int j = 2; j < a->argc; j++) {
         removed += set_remove(o->ptr, a->argv[j], sbuf_len(a->argv[j]));
-        if (delete_if_empty(c, key, o)) break;
+        if ((gone = delete_if_empty(c, key, o))) break;
     }
     if (removed) {
         db_signal_modified(s, c->db, key);
+        notify_keyspace_event(s, NOTIFY_SET, "srem", key, c->dbid);
+        if (gone) notify_keyspace_event(s, NOTIFY_GENERIC, "del", key, c->dbid);
         s->dirty += removed;
     }
     reply_int(c, removed);
@@ -195,14 +202,18 @@ void cmd_smove(session *c)
         reply_int(c, 0);
         return;
     }
-    delete_if_empty(c, src, so);
+    notify_keyspace_event(s, NOTIFY_SET, "srem", src, c->dbid);
+    if (delete_if_empty(c, src, so)) notify_keyspace_event(s, NOTIFY_GENERIC, "del", src, c->dbid);
     db_signal_modified(s, c->db, src);
     s->dirty++;
     if (!dobj) {
         dobj = new_set_obj(set_new_for(m, mlen));
         db_add(s, c->db, dst, dobj);
     }
-    if (set_add(dobj->ptr, m, mlen, max_intset(s))) s->dirty++;
+    if (set_add(dobj->ptr, m, mlen, max_intset(s))) {
+        s->dirty++;
+        notify_keyspace_event(s, NOTIFY_SET, "sadd", dst, c->dbid);
+    }
     sync_encoding(dobj);
     db_signal_modified(s, c->db, dst);
     reply_int(c, 1);
@@ -320,6 +331,7 @@ static void spop_with_count(session *c)
     }
     set *st = o->ptr;
     size_t size = set_size(st), max = max_intset(s);
+    notify_keyspace_event(s, NOTIFY_SET, "spop", key, c->dbid);
 
     if ((unsigned long long)count >= size) {
         /* The whole set: reply it, delete the key. */
@@ -327,6 +339,7 @@ static void spop_with_count(session *c)
         reply_members(c, u);
         set_free(u);
         db_delete(s, c->db, key);
+        notify_keyspace_event(s, NOTIFY_GENERIC, "del", key, c->dbid);
         emit_del(c, key);
         db_signal_modified(s, c->db, key);
         s->dirty++;
@@ -397,9 +410,10 @@ void cmd_spop(session *c)
     sbuf m = set_pop(o->ptr);
     reply_bulk(c, m, sbuf_len(m));
     popped_push(&p, m);
+    notify_keyspace_event(s, NOTIFY_SET, "spop", key, c->dbid);
     emit_srem(c, key, &p);
     popped_free(&p);
-    delete_if_empty(c, key, o);
+    if (delete_if_empty(c, key, o)) notify_keyspace_event(s, NOTIFY_GENERIC, "del", key, c->dbid);
     db_signal_modified(s, c->db, key);
     s->dirty++;
 }
@@ -555,7 +569,7 @@ static void sinter_generic(session *c, sbuf *keys, int n, const char *dst, int c
     for (int j = 0; j < n; j++) empty |= sets[j] == NULL;
     if (empty) {
         xfree(sets);
-        if (dst) store_result(c, dst, set_new_intset());
+        if (dst) store_result(c, dst, set_new_intset(), "sinterstore");
         else if (cardinality) reply_int(c, 0);
         else reply_set(c, 0);
         return;
@@ -572,7 +586,7 @@ static void sinter_generic(session *c, sbuf *keys, int n, const char *dst, int c
             if (in_all_others(sets, n, &e)) set_add_elem(out, &e, max);
         set_iter_done(&it);
         xfree(sets);
-        store_result(c, dst, out);
+        store_result(c, dst, out, "sinterstore");
         return;
     }
     long long count = 0;
@@ -693,7 +707,7 @@ static void sunion_diff_generic(session *c, sbuf *keys, int n, const char *dst, 
     }
     xfree(sets);
     if (dst) {
-        store_result(c, dst, out);
+        store_result(c, dst, out, op == OP_UNION ? "sunionstore" : "sdiffstore");
         return;
     }
     reply_members(c, out);

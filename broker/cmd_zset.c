@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "effect.h"
 #include "alloc.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -88,11 +89,14 @@ void zstore_result(session *c, const char *dst, zset *z)
         zobj_sync(o);
         db_set(s, c->db, dst, o, 0);
         db_signal_modified(s, c->db, dst);
+        /* The event is the command's name: zrangestore, zunionstore, ... */
+        notify_keyspace_event(s, NOTIFY_ZSET, c->cmd->name, dst, c->dbid);
         s->dirty++;
     } else {
         zs_free(z);
         if (db_delete(s, c->db, dst)) {
             db_signal_modified(s, c->db, dst);
+            notify_keyspace_event(s, NOTIFY_GENERIC, "del", dst, c->dbid);
             s->dirty++;
         }
     }
@@ -246,6 +250,7 @@ reply:
     }
     if (o && (added || updated)) {
         after_write(c, key, o);
+        notify_keyspace_event(s, NOTIFY_ZSET, incr ? "zincr" : "zadd", key, c->dbid);
         s->dirty += added + updated;
         if (incr) {
             char buf[64];
@@ -284,7 +289,10 @@ void cmd_zrem(session *c)
     }
     reply_int(c, deleted);
     if (deleted) {
+        int gone = zs_len(o->ptr) == 0;
         after_write(c, a->argv[1], o);
+        notify_keyspace_event(c->srv, NOTIFY_ZSET, "zrem", a->argv[1], c->dbid);
+        if (gone) notify_keyspace_event(c->srv, NOTIFY_GENERIC, "del", a->argv[1], c->dbid);
         c->srv->dirty += deleted;
     }
 }
@@ -586,7 +594,12 @@ static void zremrange_generic(session *c, int type)
     size_t deleted = n ? zs_delete_ranks(z, first, first + n - 1) : 0;
     reply_int(c, (long long)deleted);
     if (deleted) {
+        int gone = zs_len(z) == 0;
         after_write(c, a->argv[1], o);
+        notify_keyspace_event(c->srv, NOTIFY_ZSET,
+                              type == ZR_RANK ? "zremrangebyrank" : type == ZR_SCORE ? "zremrangebyscore" : "zremrangebylex",
+                              a->argv[1], c->dbid);
+        if (gone) notify_keyspace_event(c->srv, NOTIFY_GENERIC, "del", a->argv[1], c->dbid);
         c->srv->dirty += (long long)deleted;
     }
 }

@@ -23,6 +23,7 @@
 #include "blocking.h"
 #include "glob.h"
 #include "set.h"
+#include "notify.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -98,8 +99,13 @@ static void pop_from(session *c, obj *o, const char *key, int rev, long long cou
         size_t lens[3] = {7, sbuf_len(key), (size_t)nl};
         effect_rewrite(c, shape == POP_KEYED ? 2 : 3, ev, lens);
     }
-    if (zs_len(z) == 0) db_delete(s, c->db, key);
-    else zobj_sync(o);
+    notify_keyspace_event(s, NOTIFY_ZSET, rev ? "zpopmax" : "zpopmin", key, c->dbid);
+    if (zs_len(z) == 0) {
+        db_delete(s, c->db, key);
+        notify_keyspace_event(s, NOTIFY_GENERIC, "del", key, c->dbid);
+    } else {
+        zobj_sync(o);
+    }
     db_signal_modified(s, c->db, key);
     s->dirty += (long long)n;
 }
