@@ -5,6 +5,7 @@
 function(rill_unit_test name)
   add_executable(${name}_test ${CMAKE_SOURCE_DIR}/tests/unit/${name}_test.c)
   target_link_libraries(${name}_test PRIVATE rillcore PkgConfig::CMOCKA)
+  target_include_directories(${name}_test PRIVATE ${CMAKE_SOURCE_DIR}/tests/support)
   add_test(NAME rill.unit.${name} COMMAND ${name}_test)
   math(EXPR t "30 * ${RILL_TEST_TIMEOUT_FACTOR}")
   set_tests_properties(rill.unit.${name} PROPERTIES TIMEOUT ${t})
