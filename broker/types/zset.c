@@ -1,8 +1,9 @@
 /* zset.c — sorted set: packed small sets, skiplist + dict for large ones.
  *
  * Ownership (see zset.h): in the skiplist encoding each member's bytes live
- * in its node's allocation, formatted as an sbuf (so the dict can hash and
- * compare them).  The dict maps that sbuf -> node and frees nothing; the
+ * in its node's allocation (length-prefixed, after the levels).  A small
+ * chained hash table of our own maps member -> node through a link inside
+ * each node, so a member costs one allocation and one table slot share; the
  * skiplist frees the nodes, and with them the members.
  *
  * Pack layout: entries back to back, each
@@ -17,20 +18,28 @@
 #include "zset.h"
 #include "alloc.h"
 #include "dict.h"
-#include "sbuf.h"
 
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ZSL_MAXLEVEL 32
+#define ZS_HT_MIN 4
 
+/* A skiplist node is one allocation:
+ *     [score][bw][hn][lv[0] .. lv[level-1]][uint32 len][member bytes]
+ * (no NUL; members are always passed as pointer + length).  bw is the
+ * backward pointer and hn the next node in the member hash table's bucket;
+ * nodes are malloc'ed, so at least 8-byte aligned, and the low 3 bits of each
+ * hold half of (level - 1): bw the low 3 bits, hn the high 3.  So a level-1
+ * node with a 12-byte member asks for 56 bytes, one 64-byte malloc chunk, and
+ * there is no per-member hash entry: the table's buckets point at nodes. */
 typedef struct zs_node {
     double score;
-    struct zs_node *backward;
-    sbuf ele;                      /* points inside this allocation, after the levels */
-    unsigned level;
+    uintptr_t bw;
+    uintptr_t hn;
     struct zs_lvl {
         struct zs_node *forward;
         size_t span;
@@ -47,7 +56,8 @@ struct zset {
             size_t count;
         } pk;
         struct {
-            dict *d;
+            zs_node **ht;          /* member -> node, chained through hn */
+            size_t ht_size;        /* buckets: a power of two >= ZS_HT_MIN */
             zs_node *header, *tail;
             size_t length;
             int level;
@@ -56,7 +66,20 @@ struct zset {
     } u;
 };
 
-static const dict_type zs_dict_type = {dict_sbuf_hash, dict_sbuf_equal, NULL, NULL};
+#define PTR_MASK (~(uintptr_t)7)
+
+static inline unsigned node_level(const zs_node *n) { return (unsigned)((n->bw & 7) | ((n->hn & 7) << 3)) + 1; }
+static inline zs_node *node_bw(const zs_node *n) { return (zs_node *)(n->bw & PTR_MASK); }
+static inline void node_set_bw(zs_node *n, zs_node *p) { n->bw = (uintptr_t)p | (n->bw & 7); }
+static inline zs_node *node_hn(const zs_node *n) { return (zs_node *)(n->hn & PTR_MASK); }
+static inline void node_set_hn(zs_node *n, zs_node *p) { n->hn = (uintptr_t)p | (n->hn & 7); }
+static inline size_t node_len(const zs_node *n)
+{
+    uint32_t v;
+    memcpy(&v, &n->lv[node_level(n)], 4);
+    return v;
+}
+static inline const char *node_ele(const zs_node *n) { return (const char *)&n->lv[node_level(n)] + 4; }
 
 /* ---- ordering --------------------------------------------------------- */
 
@@ -226,16 +249,21 @@ static int random_level(void)
 
 static size_t node_size(unsigned level, size_t len)
 {
-    return sizeof(zs_node) + level * sizeof(struct zs_lvl) + sizeof(struct sbuf_hdr) + len + 1;
+    return sizeof(zs_node) + level * sizeof(struct zs_lvl) + 4 + len;
 }
 
 static zs_node *node_new(unsigned level, double score, const char *m, size_t len)
 {
     zs_node *n = xmalloc(node_size(level, len));
+    if (((uintptr_t)n & 7) != 0) abort();   /* the level bits need 8-byte alignment */
+    unsigned l = level - 1;
     n->score = score;
-    n->backward = NULL;
-    n->level = level;
-    n->ele = sbuf_place((char *)&n->lv[level], m, len);
+    n->bw = l & 7;
+    n->hn = (l >> 3) & 7;
+    uint32_t v = (uint32_t)len;
+    char *p = (char *)&n->lv[level];
+    memcpy(p, &v, 4);
+    if (len) memcpy(p + 4, m, len);
     return n;
 }
 
@@ -244,12 +272,77 @@ static zs_node *node_new(unsigned level, double score, const char *m, size_t len
 static inline int node_before(const zs_node *n, double score, const char *m, size_t len)
 {
     if (n->score != score) return n->score < score;
-    return lexcmp(n->ele, sbuf_len(n->ele), m, len) < 0;
+    return lexcmp(node_ele(n), node_len(n), m, len) < 0;
+}
+
+/* ---- member hash table -------------------------------------------------
+ * Chained, power-of-two buckets holding the nodes themselves (linked through
+ * hn), keyed by member bytes with the dict's seeded SipHash.  Grows to keep
+ * the load factor <= 1 and shrinks below 1/8 full, rehashing in one go.
+ * Power-of-two sizes keep zs_scan's reverse-binary cursor valid across
+ * resizes, as dict_scan's. */
+
+static inline uint64_t mhash(const char *m, size_t len) { return dict_hash_bytes(m, len); }
+
+static void ht_resize(zset *z, size_t size)
+{
+    zs_node **t = xcalloc(size, sizeof *t);
+    size_t mask = size - 1;
+    for (size_t b = 0; b < z->u.sl.ht_size; b++) {
+        zs_node *n = z->u.sl.ht[b];
+        while (n) {
+            zs_node *next = node_hn(n);
+            size_t nb = mhash(node_ele(n), node_len(n)) & mask;
+            node_set_hn(n, t[nb]);
+            t[nb] = n;
+            n = next;
+        }
+    }
+    xfree(z->u.sl.ht);
+    z->u.sl.ht = t;
+    z->u.sl.ht_size = size;
+}
+
+static size_t ht_size_for(size_t n)
+{
+    size_t s = ZS_HT_MIN;
+    while (s < n) s <<= 1;
+    return s;
+}
+
+static void ht_add(zset *z, zs_node *x)
+{
+    /* length already counts x */
+    if (z->u.sl.length > z->u.sl.ht_size) ht_resize(z, z->u.sl.ht_size * 2);
+    size_t b = mhash(node_ele(x), node_len(x)) & (z->u.sl.ht_size - 1);
+    node_set_hn(x, z->u.sl.ht[b]);
+    z->u.sl.ht[b] = x;
+}
+
+static void ht_remove(zset *z, zs_node *x)
+{
+    size_t b = mhash(node_ele(x), node_len(x)) & (z->u.sl.ht_size - 1);
+    zs_node *prev = NULL, *n = z->u.sl.ht[b];
+    while (n && n != x) {
+        prev = n;
+        n = node_hn(n);
+    }
+    if (!n) abort();
+    if (prev) node_set_hn(prev, node_hn(x));
+    else z->u.sl.ht[b] = node_hn(x);
+}
+
+/* Called after removals (length already updated). */
+static void ht_shrink_if_needed(zset *z)
+{
+    if (z->u.sl.ht_size > ZS_HT_MIN && z->u.sl.length * 8 < z->u.sl.ht_size)
+        ht_resize(z, ht_size_for(z->u.sl.length));
 }
 
 static void sl_init(zset *z)
 {
-    z->u.sl.d = dict_create(&zs_dict_type);
+    z->u.sl.ht = xcalloc(ZS_HT_MIN, sizeof(zs_node *));
+    z->u.sl.ht_size = ZS_HT_MIN;
     z->u.sl.header = node_new(ZSL_MAXLEVEL, 0, NULL, 0);
     for (int i = 0; i < ZSL_MAXLEVEL; i++) {
         z->u.sl.header->lv[i].forward = NULL;
@@ -261,6 +354,13 @@ static void sl_init(zset *z)
     z->u.sl.node_bytes = 0;
 }
 
+/* sl_presize makes room for n members without growing the table again. */
+static void sl_presize(zset *z, size_t n)
+{
+    size_t s = ht_size_for(n);
+    if (s > z->u.sl.ht_size) ht_resize(z, s);
+}
+
 static void sl_release(zset *z)
 {
     zs_node *n = z->u.sl.header->lv[0].forward;
@@ -270,7 +370,9 @@ static void sl_release(zset *z)
         xfree(n);
         n = next;
     }
-    dict_release(z->u.sl.d);
+    xfree(z->u.sl.ht);
+    z->u.sl.ht = NULL;
+    z->u.sl.ht_size = 0;
 }
 
 /* Link node x (level set, score/ele set) into the list. */
@@ -279,16 +381,17 @@ static void sl_link(zset *z, zs_node *x)
     zs_node *update[ZSL_MAXLEVEL];
     size_t rank[ZSL_MAXLEVEL];
     zs_node *h = z->u.sl.header;
-    size_t xlen = sbuf_len(x->ele);
+    const char *xe = node_ele(x);
+    size_t xlen = node_len(x);
     for (int i = z->u.sl.level - 1; i >= 0; i--) {
         rank[i] = i == z->u.sl.level - 1 ? 0 : rank[i + 1];
-        while (h->lv[i].forward && node_before(h->lv[i].forward, x->score, x->ele, xlen)) {
+        while (h->lv[i].forward && node_before(h->lv[i].forward, x->score, xe, xlen)) {
             rank[i] += h->lv[i].span;
             h = h->lv[i].forward;
         }
         update[i] = h;
     }
-    int level = (int)x->level;
+    int level = (int)node_level(x);
     if (level > z->u.sl.level) {
         for (int i = z->u.sl.level; i < level; i++) {
             rank[i] = 0;
@@ -304,8 +407,8 @@ static void sl_link(zset *z, zs_node *x)
         update[i]->lv[i].span = (rank[0] - rank[i]) + 1;
     }
     for (int i = level; i < z->u.sl.level; i++) update[i]->lv[i].span++;
-    x->backward = update[0] == z->u.sl.header ? NULL : update[0];
-    if (x->lv[0].forward) x->lv[0].forward->backward = x;
+    node_set_bw(x, update[0] == z->u.sl.header ? NULL : update[0]);
+    if (x->lv[0].forward) node_set_bw(x->lv[0].forward, x);
     else z->u.sl.tail = x;
     z->u.sl.length++;
 }
@@ -314,9 +417,10 @@ static void sl_link(zset *z, zs_node *x)
 static void sl_find_update(zset *z, const zs_node *x, zs_node **update)
 {
     zs_node *h = z->u.sl.header;
-    size_t xlen = sbuf_len(x->ele);
+    const char *xe = node_ele(x);
+    size_t xlen = node_len(x);
     for (int i = z->u.sl.level - 1; i >= 0; i--) {
-        while (h->lv[i].forward && h->lv[i].forward != x && node_before(h->lv[i].forward, x->score, x->ele, xlen))
+        while (h->lv[i].forward && h->lv[i].forward != x && node_before(h->lv[i].forward, x->score, xe, xlen))
             h = h->lv[i].forward;
         update[i] = h;
     }
@@ -332,8 +436,8 @@ static void sl_unlink(zset *z, zs_node *x, zs_node **update)
             update[i]->lv[i].span -= 1;
         }
     }
-    if (x->lv[0].forward) x->lv[0].forward->backward = x->backward;
-    else z->u.sl.tail = x->backward;
+    if (x->lv[0].forward) node_set_bw(x->lv[0].forward, node_bw(x));
+    else z->u.sl.tail = node_bw(x);
     while (z->u.sl.level > 1 && z->u.sl.header->lv[z->u.sl.level - 1].forward == NULL) z->u.sl.level--;
     z->u.sl.length--;
 }
@@ -344,24 +448,24 @@ static void sl_insert(zset *z, const char *m, size_t len, double score)
     zs_node *x = node_new(level, score, m, len);
     z->u.sl.node_bytes += node_size(level, len);
     sl_link(z, x);
-    dict_add(z->u.sl.d, x->ele, x);
+    ht_add(z, x);
 }
 
-/* Lookup by (m, len) through the dict; the key must be an sbuf. */
+/* Lookup by member bytes through the hash table. */
 static zs_node *sl_find(zset *z, const char *m, size_t len)
 {
-    char stackbuf[256];
-    sbuf key;
-    sbuf heap = NULL;
-    if (sizeof(struct sbuf_hdr) + len + 1 <= sizeof stackbuf) {
-        key = sbuf_place(stackbuf, m, len);
-    } else {
-        heap = sbuf_new(m, len);
-        key = heap;
-    }
-    zs_node *n = dict_fetch(z->u.sl.d, key);
-    if (heap) sbuf_free(heap);
-    return n;
+    zs_node *n = z->u.sl.ht[mhash(m, len) & (z->u.sl.ht_size - 1)];
+    for (; n; n = node_hn(n))
+        if (node_len(n) == len && (len == 0 || memcmp(node_ele(n), m, len) == 0)) return n;
+    return NULL;
+}
+
+/* sl_free_node drops an unlinked node from the table and frees it. */
+static void sl_free_node(zset *z, zs_node *x)
+{
+    ht_remove(z, x);
+    z->u.sl.node_bytes -= node_size(node_level(x), node_len(x));
+    xfree(x);
 }
 
 static void sl_delete_node(zset *z, zs_node *x)
@@ -369,20 +473,18 @@ static void sl_delete_node(zset *z, zs_node *x)
     zs_node *update[ZSL_MAXLEVEL];
     sl_find_update(z, x, update);
     sl_unlink(z, x, update);
-    dict_delete(z->u.sl.d, x->ele);
-    z->u.sl.node_bytes -= node_size(x->level, sbuf_len(x->ele));
-    xfree(x);
+    sl_free_node(z, x);
+    ht_shrink_if_needed(z);
 }
 
 static void sl_update_score(zset *z, zs_node *x, double score)
 {
     /* Still in order: change in place. */
-    size_t xlen = sbuf_len(x->ele);
-    if ((x->backward == NULL ||
-         elemcmp(x->backward->score, x->backward->ele, sbuf_len(x->backward->ele), score, x->ele, xlen) < 0) &&
-        (x->lv[0].forward == NULL ||
-         elemcmp(x->lv[0].forward->score, x->lv[0].forward->ele, sbuf_len(x->lv[0].forward->ele), score, x->ele,
-                 xlen) > 0)) {
+    const char *xe = node_ele(x);
+    size_t xlen = node_len(x);
+    const zs_node *b = node_bw(x), *f = x->lv[0].forward;
+    if ((b == NULL || elemcmp(b->score, node_ele(b), node_len(b), score, xe, xlen) < 0) &&
+        (f == NULL || elemcmp(f->score, node_ele(f), node_len(f), score, xe, xlen) > 0)) {
         x->score = score;
         return;
     }
@@ -413,11 +515,12 @@ static size_t sl_rank_of(zset *z, const zs_node *x)
 {
     zs_node *h = z->u.sl.header;
     size_t rank = 0;
-    size_t xlen = sbuf_len(x->ele);
+    const char *xe = node_ele(x);
+    size_t xlen = node_len(x);
     for (int i = z->u.sl.level - 1; i >= 0; i--) {
         while (h->lv[i].forward &&
-               elemcmp(h->lv[i].forward->score, h->lv[i].forward->ele, sbuf_len(h->lv[i].forward->ele), x->score,
-                       x->ele, xlen) <= 0) {
+               elemcmp(h->lv[i].forward->score, node_ele(h->lv[i].forward), node_len(h->lv[i].forward), x->score,
+                       xe, xlen) <= 0) {
             rank += h->lv[i].span;
             h = h->lv[i].forward;
         }
@@ -458,15 +561,15 @@ zset *zs_dup(const zset *src)
         z->u.pk.count = src->u.pk.count;
         return z;
     }
-    dict_expand(z->u.sl.d, src->u.sl.length);
-    for (zs_node *n = src->u.sl.tail; n; n = n->backward) sl_insert(z, n->ele, sbuf_len(n->ele), n->score);
+    sl_presize(z, src->u.sl.length);
+    for (zs_node *n = src->u.sl.tail; n; n = node_bw(n)) sl_insert(z, node_ele(n), node_len(n), n->score);
     return z;
 }
 
 size_t zs_mem(const zset *z)
 {
     if (z->enc == ZS_ENC_PACK) return sizeof *z + z->u.pk.bytes;
-    return sizeof *z + z->u.sl.node_bytes + node_size(ZSL_MAXLEVEL, 0) + dict_mem_usage(z->u.sl.d);
+    return sizeof *z + z->u.sl.node_bytes + node_size(ZSL_MAXLEVEL, 0) + z->u.sl.ht_size * sizeof(zs_node *);
 }
 
 int zs_encoding(const zset *z) { return z->enc; }
@@ -612,7 +715,7 @@ static size_t count_prefix(zset *z, prefix_pred *pred, const void *arg)
     size_t rank = 0;
     for (int i = z->u.sl.level - 1; i >= 0; i--) {
         while (h->lv[i].forward &&
-               pred(arg, h->lv[i].forward->score, h->lv[i].forward->ele, sbuf_len(h->lv[i].forward->ele))) {
+               pred(arg, h->lv[i].forward->score, node_ele(h->lv[i].forward), node_len(h->lv[i].forward))) {
             rank += h->lv[i].span;
             h = h->lv[i].forward;
         }
@@ -706,11 +809,10 @@ size_t zs_delete_ranks(zset *z, size_t start, size_t end)
     for (size_t i = 0; i < count && x; i++) {
         zs_node *next = x->lv[0].forward;
         sl_unlink(z, x, update);
-        dict_delete(z->u.sl.d, x->ele);
-        z->u.sl.node_bytes -= node_size(x->level, sbuf_len(x->ele));
-        xfree(x);
+        sl_free_node(z, x);
         x = next;
     }
+    ht_shrink_if_needed(z);
     return count;
 }
 
@@ -745,23 +847,20 @@ int zs_iter_next(zs_iter *it, const char **m, size_t *len, double *score)
         return 1;
     }
     zs_node *x = it->node;
-    *m = x->ele;
-    *len = sbuf_len(x->ele);
+    *m = node_ele(x);
+    *len = node_len(x);
     *score = x->score;
-    it->node = it->rev ? x->backward : x->lv[0].forward;
+    it->node = it->rev ? node_bw(x) : x->lv[0].forward;
     return 1;
 }
 
-struct scan_ctx {
-    zs_scan_fn *fn;
-    void *priv;
-};
-
-static void scan_cb(void *priv, const dict_entry *e)
+static inline uint64_t rev64(uint64_t v)
 {
-    struct scan_ctx *sc = priv;
-    const zs_node *x = e->v.val;
-    sc->fn(sc->priv, x->ele, sbuf_len(x->ele), x->score);
+    v = __builtin_bswap64(v);
+    v = ((v >> 4) & 0x0f0f0f0f0f0f0f0fULL) | ((v & 0x0f0f0f0f0f0f0f0fULL) << 4);
+    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+    return v;
 }
 
 uint64_t zs_scan(zset *z, uint64_t cursor, zs_scan_fn *fn, void *priv)
@@ -777,8 +876,17 @@ uint64_t zs_scan(zset *z, uint64_t cursor, zs_scan_fn *fn, void *priv)
         }
         return 0;
     }
-    struct scan_ctx sc = {fn, priv};
-    return dict_scan(z->u.sl.d, cursor, scan_cb, &sc);
+    if (z->u.sl.length == 0) return 0;
+    /* One bucket per call, the cursor counted in bit-reversed order (see
+     * dict.c): valid across the table's power-of-two resizes. */
+    uint64_t mask = z->u.sl.ht_size - 1;
+    for (zs_node *n = z->u.sl.ht[cursor & mask]; n;) {
+        zs_node *next = node_hn(n);
+        fn(priv, node_ele(n), node_len(n), n->score);
+        n = next;
+    }
+    uint64_t v = cursor | ~mask;
+    return rev64(rev64(v) + 1);
 }
 
 /* ---- public: encodings -------------------------------------------------- */
@@ -791,7 +899,7 @@ void zs_convert(zset *z, int encoding)
         size_t bytes = z->u.pk.bytes, count = z->u.pk.count;
         z->enc = ZS_ENC_SKIPLIST;
         sl_init(z);
-        dict_expand(z->u.sl.d, count);
+        sl_presize(z, count);
         /* Insert from the back: each new node goes first, O(1) per level walk. */
         size_t off = bytes;
         while (off > 0) {
@@ -807,12 +915,12 @@ void zs_convert(zset *z, int encoding)
     }
     /* skiplist -> pack: entries already sorted; append in order. */
     size_t bytes = 0;
-    for (zs_node *x = z->u.sl.header->lv[0].forward; x; x = x->lv[0].forward) bytes += pk_entry_size(sbuf_len(x->ele));
+    for (zs_node *x = z->u.sl.header->lv[0].forward; x; x = x->lv[0].forward) bytes += pk_entry_size(node_len(x));
     unsigned char *buf = bytes ? xmalloc(bytes) : NULL;
     size_t off = 0, count = z->u.sl.length;
     for (zs_node *x = z->u.sl.header->lv[0].forward; x; x = x->lv[0].forward) {
-        pk_write(buf + off, x->ele, sbuf_len(x->ele), x->score);
-        off += pk_entry_size(sbuf_len(x->ele));
+        pk_write(buf + off, node_ele(x), node_len(x), x->score);
+        off += pk_entry_size(node_len(x));
     }
     sl_release(z);
     z->enc = ZS_ENC_PACK;
@@ -825,7 +933,7 @@ void zs_shrink_if_fits(zset *z)
 {
     if (z->enc == ZS_ENC_PACK || z->u.sl.length > z->max_entries) return;
     for (zs_node *x = z->u.sl.header->lv[0].forward; x; x = x->lv[0].forward)
-        if (sbuf_len(x->ele) > z->max_value) return;
+        if (node_len(x) > z->max_value) return;
     zs_convert(z, ZS_ENC_PACK);
 }
 

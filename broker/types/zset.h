@@ -6,14 +6,14 @@
  *    longer than max_value bytes).  Lookups are linear scans.  A score of
  *    -0 is stored as 0, as Redis's listpack does.
  *  - ZS_ENC_SKIPLIST ("skiplist"): a skiplist with spans (O(log n) rank and
- *    range lookups) plus a dict from member to node (O(1) ZSCORE).
+ *    range lookups) plus a hash table from member to node (O(1) ZSCORE).
  * A pack converts to a skiplist when an add would break either limit; it
  * never converts back by itself (zs_shrink_if_fits does, for STORE results).
  *
  * Ownership: the zset owns every member.  In the skiplist encoding a member
- * lives inside its node's allocation (one allocation per member); the dict's
- * keys are those same bytes and its values the nodes, and the dict frees
- * neither: the skiplist frees nodes, and only the skiplist.
+ * lives inside its node's allocation (one allocation per member, nothing
+ * else per member): the member -> node hash table chains the nodes
+ * themselves.  The skiplist frees nodes, and only the skiplist.
  *
  * Members are passed as (pointer, length) and copied; pointers returned by
  * the iterator stay valid until the zset is next modified.  Nothing here
