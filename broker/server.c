@@ -233,7 +233,7 @@ void server_before_sleep(server *s)
         c->flags &= ~SESS_PENDING_WRITE;
         c->pw_next = NULL;
         if (!(c->flags & (SESS_CLOSE_ASAP | SESS_AOF_WAIT))) {   /* held: released once fsynced (aof.c) */
-            if (session_out_pending(c) == 0) {
+            if (session_out_total(c) == 0) {
                 if (c->flags & SESS_CLOSE_AFTER_REPLY) session_close_async(c);
             } else if (c->ops->flush(c) < 0) {
                 session_close_async(c);

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define OBUF_MIN 16384
@@ -76,6 +77,7 @@ void session_free(session *c)
     argv_free(&c->eff);
     xfree(c->qbuf);
     xfree(c->obuf);
+    for (int i = 0; i < c->nref; i++) ps_msg_unref(c->oref[i].m);
     sbuf_free(c->name);
     sbuf_free(c->lib_name);
     sbuf_free(c->lib_ver);
@@ -91,6 +93,7 @@ char *session_out_reserve(session *c, size_t n)
     if (c->osent > 0) {
         memmove(c->obuf, c->obuf + c->osent, c->olen - c->osent);
         c->olen -= c->osent;
+        for (int i = 0; i < c->nref; i++) c->oref[i].pos -= c->osent;
         c->osent = 0;
         if (c->ocap - c->olen >= n) return c->obuf + c->olen;
     }
@@ -111,6 +114,69 @@ void session_out(session *c, const void *p, size_t n)
     session_mark_write(c);
 }
 
+void session_out_shared(session *c, ps_msg *m)
+{
+    if (c->flags & SESS_CLOSE_ASAP) return;
+    if (!c->oref_ok || c->nref == SESSION_OREF_MAX || c == c->srv->current || (c->flags & SESS_EXECUTING)) {
+        session_out(c, m->data, m->len);
+        return;
+    }
+    c->oref[c->nref].m = ps_msg_ref(m);
+    c->oref[c->nref].pos = c->olen;
+    c->nref++;
+    c->oref_bytes += m->len;
+    session_mark_write(c);
+}
+
+int session_out_iov(session *c, void *iovp, int max)
+{
+    struct iovec *iov = iovp;
+    int n = 0;
+    size_t at = c->osent;
+    int i;
+    for (i = 0; i < c->nref && n + 2 <= max; i++) {
+        if (c->oref[i].pos > at) {
+            iov[n].iov_base = c->obuf + at;
+            iov[n++].iov_len = c->oref[i].pos - at;
+            at = c->oref[i].pos;
+        }
+        size_t skip = i == 0 ? c->oref_sent : 0;
+        iov[n].iov_base = c->oref[i].m->data + skip;
+        iov[n++].iov_len = c->oref[i].m->len - skip;
+    }
+    if (i == c->nref && n < max && c->olen > at) {   /* the obuf tail after the last reference */
+        iov[n].iov_base = c->obuf + at;
+        iov[n++].iov_len = c->olen - at;
+    }
+    return n;
+}
+
+void session_out_sent(session *c, size_t n)
+{
+    while (n > 0) {
+        if (c->nref && c->osent == c->oref[0].pos) {
+            ps_msg *m = c->oref[0].m;
+            size_t left = m->len - c->oref_sent;
+            if (n < left) {
+                c->oref_sent += n;
+                c->oref_bytes -= n;
+                return;
+            }
+            n -= left;
+            c->oref_bytes -= left;
+            c->oref_sent = 0;
+            ps_msg_unref(m);
+            c->nref--;
+            memmove(c->oref, c->oref + 1, (size_t)c->nref * sizeof c->oref[0]);
+        } else {
+            size_t end = c->nref ? c->oref[0].pos : c->olen;
+            size_t k = end - c->osent < n ? end - c->osent : n;
+            c->osent += k;
+            n -= k;
+        }
+    }
+}
+
 /* obuf_limit_reached: Redis's rule for the session's class (pubsub when
  * subscribed, else normal): pending output at or over the hard limit, or
  * over the soft limit for longer than soft-seconds (the clock starts the
@@ -121,7 +187,7 @@ static int obuf_limit_reached(session *c)
     const struct config_obuf_limit *lim =
         &s->cfg.obuf_limits[(c->flags & SESS_PUBSUB) ? CONFIG_OBUF_PUBSUB : CONFIG_OBUF_NORMAL];
     /* As Redis, the first OBUF_MIN bytes (its static reply buffer) are free. */
-    size_t pending = session_out_pending(c);
+    size_t pending = session_out_total(c);
     long long used = pending > OBUF_MIN ? (long long)(pending - OBUF_MIN) : 0;
     int hard = lim->hard && used >= lim->hard;
     int soft = lim->soft && used >= lim->soft;
@@ -156,7 +222,7 @@ int session_check_output_limit(session *c)
 
 void session_mark_write(session *c)
 {
-    if (session_out_pending(c) && session_check_output_limit(c)) return;
+    if (session_out_total(c) && session_check_output_limit(c)) return;
     if (c->flags & SESS_PENDING_WRITE) return;
     c->flags |= SESS_PENDING_WRITE;
     c->pw_next = c->srv->pending_write;
@@ -262,8 +328,8 @@ sbuf session_info_line(session *c, sbuf out)
     int own_qbuf = c->qbuf && c->qcap != 0 && s->current != c;
     size_t qcap = c->qcap > c->qlen ? c->qcap : c->qlen;
     size_t rbs = c->ocap > OBUF_MIN ? c->ocap : OBUF_MIN;
-    size_t omem = c->ocap > OBUF_MIN ? c->ocap - OBUF_MIN : 0;
-    size_t tot = sizeof *c + (own_qbuf ? c->qcap : 0) + c->ocap + argv_mem(&c->args) + multi_mem;
+    size_t omem = (c->ocap > OBUF_MIN ? c->ocap - OBUF_MIN : 0) + c->oref_bytes;
+    size_t tot = sizeof *c + (own_qbuf ? c->qcap : 0) + c->ocap + c->oref_bytes + argv_mem(&c->args) + multi_mem;
     int writing = c->wev && event_pending(c->wev, EV_WRITE, NULL);
 
     out = sbuf_catfmt(out,
@@ -276,7 +342,7 @@ sbuf session_info_line(session *c, sbuf out)
         (int)ps_client_channels(c->ps), (int)ps_client_patterns(c->ps), (int)ps_client_shard(c->ps),
         (c->flags & SESS_MULTI) ? c->mcount : -1,
         c->qlen, qcap - c->qlen, argv_len, multi_mem,
-        rbs, rbs, session_out_pending(c), omem, tot,
+        rbs, rbs, session_out_total(c), omem, tot,
         writing ? "w" : "", cmdname, c->resp);
     if (c->lib_name || c->lib_ver)
         out = sbuf_catfmt(out, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");

@@ -22,6 +22,7 @@
 #include "sbuf.h"
 
 struct server;
+struct ps_msg;
 struct db;
 struct command;
 struct event;
@@ -55,6 +56,8 @@ typedef struct session_ops {
     void (*pause_read)(struct session *c);
     void (*resume_read)(struct session *c);
 } session_ops;
+
+#define SESSION_OREF_MAX 16   /* shared buffers one session may reference */
 
 typedef struct multi_cmd {
     struct command *cmd;
@@ -91,6 +94,15 @@ typedef struct session {
     char *obuf;
     size_t olen, ocap, osent;
     long long obuf_soft_since;    /* ms, for soft output limits */
+    /* Shared output (pub/sub messages): references to immutable refcounted
+     * buffers, oref[i] logically inserted at obuf offset pos (pos >= osent,
+     * nondecreasing), so byte order with ordinary replies is kept; written
+     * with writev.  oref_sent bytes of oref[0] are already out; oref_bytes
+     * is what is left of all of them.  Only front ends that set oref_ok
+     * (resp) flush it; others always get copies. */
+    struct { struct ps_msg *m; size_t pos; } oref[SESSION_OREF_MAX];
+    int nref, oref_ok;
+    size_t oref_sent, oref_bytes;
 
     /* Transaction */
     multi_cmd *mstate;
@@ -126,8 +138,20 @@ void session_out(session *c, const void *p, size_t n);
 /* session_out_reserve makes room for n bytes and returns where to write. */
 char *session_out_reserve(session *c, size_t n);
 static inline void session_out_commit(session *c, size_t n) { c->olen += n; }
-/* session_out_pending is the bytes not yet written. */
+/* session_out_pending is the obuf bytes not yet written (shared ones not included). */
 static inline size_t session_out_pending(const session *c) { return c->olen - c->osent; }
+/* session_out_total is every byte not yet written, shared buffers included. */
+static inline size_t session_out_total(const session *c) { return c->olen - c->osent + c->oref_bytes; }
+/* session_out_shared queues a reference to m's bytes (or copies them when
+ * the queue is full, the front end cannot, or c is running a command, whose
+ * deferred replies may still move obuf bytes). */
+void session_out_shared(session *c, struct ps_msg *m);
+/* session_out_iov fills at most max iovecs (struct iovec) with the pending
+ * bytes in order; returns the count (0 if nothing is pending).  max must be
+ * at least 2 * SESSION_OREF_MAX + 1 to cover everything. */
+int session_out_iov(session *c, void *iov, int max);
+/* session_out_sent consumes n written bytes (dropping finished references). */
+void session_out_sent(session *c, size_t n);
 /* session_check_output_limit closes c asynchronously (logged, counted)
  * when its pending output breaks client-output-buffer-limit; 1 if closing. */
 int session_check_output_limit(session *c);

@@ -8,9 +8,10 @@
  * RESP2 the dispatcher then allows only the subscribed-context commands.
  *
  * Delivery: pubsub_publish encodes the message at most once per protocol
- * (and per matching pattern for pmessage) into a shared ps_msg and appends
- * those bytes to each receiver's output; the output-buffer limits
- * (session.c) cut off receivers that fall behind.
+ * (and per matching pattern for pmessage) into a shared ps_msg and queues
+ * a reference to it on each receiver's output (session_out_shared; a copy
+ * only when that small queue is full); the output-buffer limits
+ * (session.c), which count those bytes, cut off receivers that fall behind.
  */
 #include "pubsub.h"
 #include "server.h"
@@ -87,7 +88,10 @@ static void deliver(void *priv, const char *pattern, void *owner)
                                             x->msg, x->msglen);
         m = x->penc[r3];
     }
-    reply_raw(c, m->data, m->len);
+    /* RESP sessions take a reference to the shared bytes; others (native
+     * front end, in-process) get them through their own encoder. */
+    if (c->rops == &resp2_ops || c->rops == &resp3_ops) session_out_shared(c, m);
+    else reply_raw(c, m->data, m->len);
 }
 
 long pubsub_publish(server *s, int kind, const char *ch, size_t chlen, const char *msg, size_t msglen)

@@ -3,9 +3,11 @@
  * Accepts connections, reads bytes into the session's query buffer and lets
  * the session parse and run them; writes pending output when the loop is
  * about to sleep (server_before_sleep -> resp_flush), and from a write
- * event while the socket is full.  Reads go first into one shared buffer,
- * so an idle or caught-up client holds no query buffer at all: only the
- * bytes of an incomplete request are copied into the session's own.
+ * event while the socket is full; shared pub/sub buffers queued after obuf
+ * (session.h oref) go out in order with writev.  Reads go first into one
+ * shared buffer, so an idle or caught-up client holds no query buffer at
+ * all: only the bytes of an incomplete request are copied into the
+ * session's own.
  */
 #include "listener.h"
 #include "server.h"
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -182,8 +185,10 @@ static int resp_flush(session *c)
         if (c->wev) event_del(c->wev);
         return 0;
     }
-    while (c->osent < c->olen) {
-        ssize_t n = write(c->fd, c->obuf + c->osent, c->olen - c->osent);
+    while (session_out_total(c)) {
+        struct iovec iov[2 * SESSION_OREF_MAX + 1];
+        int niov = session_out_iov(c, iov, 2 * SESSION_OREF_MAX + 1);
+        ssize_t n = niov == 1 ? write(c->fd, iov[0].iov_base, iov[0].iov_len) : writev(c->fd, iov, niov);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -194,7 +199,7 @@ static int resp_flush(session *c)
             log_verbose("Error writing to client: %s", strerror(errno));
             return -1;
         }
-        c->osent += (size_t)n;
+        session_out_sent(c, (size_t)n);
         s->stat.net_output_bytes += n;
         s->stat.total_writes++;
         c->net_out += n;
@@ -269,6 +274,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
             set_keepalive(fd, s->cfg.tcp_keepalive);
         }
         session *c = session_new(s, &resp_session_ops, fd);
+        c->oref_ok = 1;   /* resp_flush writes shared pub/sub buffers */
         if (is_unix) {
             c->flags |= SESS_UNIX;
             snprintf(c->addr, sizeof c->addr, "%s:0", s->cfg.unixsocket);
