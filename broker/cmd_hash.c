@@ -9,6 +9,7 @@
  * stored; a missing key reads as an empty hash.
  */
 #include "server.h"
+#include "scan_args.h"
 #include "commands.h"
 #include "effect.h"
 #include "glob.h"
@@ -464,23 +465,13 @@ static void scan_collect(void *priv, const hash_entry *e)
     k->v[k->n++] = *e;
 }
 
-/* parse_cursor reads a cursor as Redis does (strtoul: "-1" wraps, leading
- * space or trailing junk refused); 0 ok, -1 invalid. */
-static int parse_cursor(const char *arg, unsigned long *cursor)
-{
-    char *end;
-    errno = 0;
-    *cursor = strtoul(arg, &end, 10);
-    if (isspace((unsigned char)arg[0]) || end[0] != '\0' || errno == ERANGE) return -1;
-    return 0;
-}
 
 /* HSCAN key cursor [MATCH pattern] [COUNT count] */
 void cmd_hscan(session *c)
 {
     argv_t *a = &c->args;
     unsigned long cursor;
-    if (parse_cursor(a->argv[2], &cursor) < 0) {
+    if (scan_parse_cursor(a->argv[2], &cursor) < 0) {
         reply_error(c, "ERR invalid cursor");
         return;
     }
@@ -494,32 +485,11 @@ void cmd_hscan(session *c)
         return;
     }
 
-    long count = 10;
-    const char *pat = NULL;
-    size_t plen = 0;
-    for (int i = 3; i < a->argc; i += 2) {
-        const char *opt = a->argv[i];
-        int more = a->argc - i - 1;
-        if (!strcasecmp(opt, "count") && more >= 1) {
-            long long v;
-            if (!str_to_ll(a->argv[i + 1], sbuf_len(a->argv[i + 1]), &v) || v < LONG_MIN || v > LONG_MAX) {
-                reply_err_notint(c);
-                return;
-            }
-            if (v < 1) {
-                reply_err_syntax(c);
-                return;
-            }
-            count = (long)v;
-        } else if (!strcasecmp(opt, "match") && more >= 1) {
-            pat = a->argv[i + 1];
-            plen = sbuf_len(pat);
-            if (plen == 1 && pat[0] == '*') pat = NULL;
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
+    scan_args sa;
+    if (scan_parse_options(c, 3, 0, &sa) < 0) return;
+    long count = sa.count;
+    const char *pat = sa.pat;
+    size_t plen = sa.plen;
 
     /* A packed hash is returned whole with cursor 0; a dict bucket by
      * bucket until count pairs, at most ten times count buckets. */

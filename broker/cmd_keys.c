@@ -9,6 +9,7 @@
  */
 #include "notify.h"
 #include "server.h"
+#include "scan_args.h"
 #include "commands.h"
 #include "effect.h"
 #include "glob.h"
@@ -181,16 +182,6 @@ static void scan_collect(void *priv, const dict_entry *e)
     k->v[k->n++] = e->key;
 }
 
-/* parse_scan_cursor reads a cursor as Redis does (strtoul: "-1" wraps,
- * "" is 0, leading space or trailing junk refused); 0 ok, -1 invalid. */
-static int parse_scan_cursor(const char *arg, unsigned long *cursor)
-{
-    char *end;
-    errno = 0;
-    *cursor = strtoul(arg, &end, 10);
-    if (isspace((unsigned char)arg[0]) || end[0] != '\0' || errno == ERANGE) return -1;
-    return 0;
-}
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
 void cmd_scan(session *c)
@@ -199,39 +190,16 @@ void cmd_scan(session *c)
     db *d = c->db;
     argv_t *a = &c->args;
     unsigned long cursor;
-    if (parse_scan_cursor(a->argv[1], &cursor) < 0) {
+    if (scan_parse_cursor(a->argv[1], &cursor) < 0) {
         reply_error(c, "ERR invalid cursor");
         return;
     }
 
-    long count = 10;
-    const char *pat = NULL, *type = NULL;
-    size_t plen = 0;
-    for (int i = 2; i < a->argc; i += 2) {
-        const char *opt = a->argv[i];
-        int more = a->argc - i - 1;
-        if (!strcasecmp(opt, "count") && more >= 1) {
-            long long v;
-            if (!str_to_ll(a->argv[i + 1], sbuf_len(a->argv[i + 1]), &v) || v < LONG_MIN || v > LONG_MAX) {
-                reply_err_notint(c);
-                return;
-            }
-            if (v < 1) {
-                reply_err_syntax(c);
-                return;
-            }
-            count = (long)v;
-        } else if (!strcasecmp(opt, "match") && more >= 1) {
-            pat = a->argv[i + 1];
-            plen = sbuf_len(pat);
-            if (plen == 1 && pat[0] == '*') pat = NULL;  /* matches all, "" included */
-        } else if (!strcasecmp(opt, "type") && more >= 1) {
-            type = a->argv[i + 1];
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
+    scan_args sa;
+    if (scan_parse_options(c, 2, 1, &sa) < 0) return;
+    long count = sa.count;
+    const char *pat = sa.pat, *type = sa.type;
+    size_t plen = sa.plen;
 
     /* Visit buckets until count keys are gathered, the walk ends, or ten
      * times count buckets were visited, so a sparse table cannot stall the

@@ -17,6 +17,7 @@
  * own argv.
  */
 #include "cmd_zset.h"
+#include "scan_args.h"
 #include "commands.h"
 #include "effect.h"
 #include "alloc.h"
@@ -378,11 +379,8 @@ static void scan_collect(void *priv, const char *m, size_t len, double score)
 void cmd_zscan(session *c)
 {
     argv_t *a = &c->args;
-    const char *cs = a->argv[2];
-    char *end;
-    errno = 0;
-    unsigned long long cursor = strtoull(cs, &end, 10);
-    if (isspace((unsigned char)cs[0]) || end[0] != '\0' || errno == ERANGE) {
+    unsigned long cursor;
+    if (scan_parse_cursor(a->argv[2], &cursor) < 0) {
         reply_error(c, "ERR invalid cursor");
         return;
     }
@@ -395,29 +393,11 @@ void cmd_zscan(session *c)
         reply_array(c, 0);
         return;
     }
-    long long count = 10;
-    const char *pat = NULL;
-    size_t plen = 0;
-    for (int i = 3; i < a->argc; i += 2) {
-        const char *opt = a->argv[i];
-        if (!strcasecmp(opt, "count") && i + 1 < a->argc) {
-            if (zparse_long(a->argv[i + 1], &count) < 0) {
-                reply_err_notint(c);
-                return;
-            }
-            if (count < 1) {
-                reply_err_syntax(c);
-                return;
-            }
-        } else if (!strcasecmp(opt, "match") && i + 1 < a->argc) {
-            pat = a->argv[i + 1];
-            plen = sbuf_len(pat);
-            if (plen == 1 && pat[0] == '*') pat = NULL;
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
+    scan_args sa;
+    if (scan_parse_options(c, 3, 0, &sa) < 0) return;
+    long long count = sa.count;
+    const char *pat = sa.pat;
+    size_t plen = sa.plen;
     zset *z = o->ptr;
     scan_out out = {.z = z};
     if (zs_encoding(z) == ZS_ENC_PACK) {
@@ -431,7 +411,7 @@ void cmd_zscan(session *c)
     }
     reply_array(c, 2);
     char cbuf[24];
-    int cl = snprintf(cbuf, sizeof cbuf, "%llu", cursor);
+    int cl = snprintf(cbuf, sizeof cbuf, "%lu", cursor);
     reply_bulk(c, cbuf, (size_t)cl);
     size_t kept = 0;
     for (size_t i = 0; i < out.n; i += 2)
