@@ -31,7 +31,7 @@ static void hash_obj_free(obj *o) { hash_free(o->ptr); }
 static obj *hash_obj_dup(const obj *o) { return obj_new(OBJ_HASH, o->encoding, hash_dup(o->ptr)); }
 static size_t hash_obj_mem(const obj *o) { return hash_mem(o->ptr); }
 
-const obj_type hash_obj_type = {"hash", hash_obj_free, hash_obj_dup, hash_obj_mem};
+const obj_type hash_obj_type = {.name = "hash", .free = hash_obj_free, .dup = hash_obj_dup, .mem = hash_obj_mem};
 
 /* The conversion thresholds: hash-max-listpack-entries / -value. */
 static hash_limits limits(const server *s)

@@ -34,7 +34,7 @@ static void list_free(obj *o) { ql_free(o->ptr); }
 static obj *list_dup(const obj *o) { return obj_new(OBJ_LIST, ENC_QUICKLIST, ql_dup(o->ptr)); }
 static size_t list_mem(const obj *o) { return ql_mem(o->ptr); }
 
-const obj_type list_obj_type = {"list", list_free, list_dup, list_mem};
+const obj_type list_obj_type = {.name = "list", .free = list_free, .dup = list_dup, .mem = list_mem};
 
 static obj *list_new(void) { return obj_new(OBJ_LIST, ENC_QUICKLIST, ql_new(LIST_FILL)); }
 

@@ -40,7 +40,7 @@ static obj *set_obj_dup(const obj *o) { return obj_new(OBJ_SET, o->encoding, set
 
 static size_t set_obj_mem(const obj *o) { return set_mem(o->ptr); }
 
-const obj_type set_obj_type = {"set", set_obj_free, set_obj_dup, set_obj_mem};
+const obj_type set_obj_type = {.name = "set", .free = set_obj_free, .dup = set_obj_dup, .mem = set_obj_mem};
 
 /* ---- helpers ---------------------------------------------------------- */
 

@@ -34,7 +34,7 @@ static obj *zobj_dup(const obj *o) { return obj_new(OBJ_ZSET, o->encoding, zs_du
 
 static size_t zobj_mem(const obj *o) { return zs_mem(o->ptr); }
 
-const obj_type zset_obj_type = {"zset", zobj_free, zobj_dup, zobj_mem};
+const obj_type zset_obj_type = {.name = "zset", .free = zobj_free, .dup = zobj_dup, .mem = zobj_mem};
 
 /* ---- shared helpers ------------------------------------------------------ */
 

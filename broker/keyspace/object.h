@@ -55,11 +55,30 @@ typedef struct obj {
     void *ptr;
 } obj;
 
+/* obj_emit_fn receives one command (argv[0] is its name) that helps
+ * recreate a value; it copies what it keeps.  Returns 0, or -1 to stop
+ * (the snapshot's write failed). */
+typedef int obj_emit_fn(void *priv, int argc, const char *const *argv, const size_t *lens);
+
+/* Large values are rewritten as several commands of at most this many
+ * elements (list items, hash pairs, stream entries, jobs ...). */
+#define OBJ_REWRITE_BATCH 64
+
 typedef struct obj_type {
     const char *name;                      /* TYPE reply: "string", "list", ... */
     void (*free)(obj *o);                  /* free the payload (not the header) */
     obj *(*dup)(const obj *o);             /* deep copy for COPY */
     size_t (*mem)(const obj *o);           /* payload bytes, for MEMORY/INFO */
+    /* rewrite is the snapshot interface (issue 7): it emits commands that,
+     * run in order through the command table against a database without
+     * `key`, recreate this value exactly, including state the data
+     * commands do not show (a stream's last ID and groups with their
+     * pending lists, a queue's jobs with their states, due and lease
+     * times).  Not the key's expiry: the snapshot writer adds PEXPIREAT.
+     * Commands carry absolute times only, never "now"-relative ones.
+     * Returns 0, or -1 as soon as emit returns -1.  A type without it
+     * cannot be snapshotted (the writer fails loudly, never skips). */
+    int (*rewrite)(const obj *o, const char *key, size_t klen, obj_emit_fn *emit, void *priv);
 } obj_type;
 
 extern const obj_type *obj_types[OBJ_TYPE_MAX];

@@ -1,0 +1,58 @@
+/* stream_obj.h — the stream value a key points at, and the seam between
+ * the entry commands (cmd_stream.c) and the consumer-group commands
+ * (cmd_xgroup.c, over the pure group structure in cgroup.c).
+ *
+ * An OBJ_STREAM object's ptr is a stream_value: the entries (stream.h) and
+ * the consumer groups.  stream_obj.c owns the value's life cycle (the
+ * obj_type: free, dup, mem, rewrite) and the lookups the commands share;
+ * the group side supplies the stream_groups_* functions below, so the entry
+ * side never looks inside a group.
+ */
+#ifndef RILL_STREAM_OBJ_H
+#define RILL_STREAM_OBJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "stream.h"
+#include "object.h"
+#include "sbuf.h"
+
+struct server;
+struct session;
+struct db;
+struct cgroups;
+
+typedef struct stream_value {
+    stream *s;
+    struct cgroups *groups;   /* consumer groups, NULL while there are none */
+} stream_value;
+
+extern const obj_type stream_obj_type;   /* stream_obj.c */
+
+/* stream_value_new: an empty stream with the configured block budgets
+ * (stream-node-max-bytes / stream-node-max-entries) and no groups. */
+obj *stream_obj_new(struct server *s);
+
+/* stream_lookup_write / stream_lookup_read find key in c's db: the
+ * stream_value, or NULL with *wrongtype set (and nothing replied) when the
+ * key holds another type, or NULL with *wrongtype clear when missing. */
+stream_value *stream_lookup_write(struct session *c, sbuf key, int *wrongtype);
+stream_value *stream_lookup_read(struct session *c, sbuf key, int *wrongtype);
+
+/* ---- provided by the group side (cmd_xgroup.c) -------------------------- */
+
+/* Free / deep-copy / measure a stream's groups (NULL allowed). */
+void stream_groups_free(struct cgroups *g);
+struct cgroups *stream_groups_dup(const struct cgroups *g);
+size_t stream_groups_mem(const struct cgroups *g);
+/* Number of groups (XINFO STREAM "groups"). */
+size_t stream_groups_count(const struct cgroups *g);
+/* stream_groups_rewrite emits the commands recreating every group, its
+ * consumers and pending lists (after the entries and XSETID were emitted). */
+int stream_groups_rewrite(const stream_value *sv, const char *key, size_t klen,
+                          obj_emit_fn *emit, void *priv);
+/* stream_groups_reply_full replies XINFO STREAM FULL's "groups" value
+ * (an array; count limits each PEL / consumer PEL as Redis does, 0 = all). */
+void stream_groups_reply_full(struct session *c, const stream_value *sv, long long count);
+
+#endif
