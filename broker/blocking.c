@@ -34,6 +34,7 @@ typedef struct block_client {
     struct event *timer;
     block_timeout_fn *timeout_reply;
     int reprocessing, reblocked;
+    int wake_on_delete;           /* re-run also when the key is gone (block_wake_on_delete) */
     int nw;
     waiter w[];
 } block_client;
@@ -165,6 +166,11 @@ void block_for_keys(session *c, sbuf *keys, int nkeys, int type, long long deadl
     }
 }
 
+void block_wake_on_delete(session *c)
+{
+    if (c->bc) c->bc->wake_on_delete = 1;
+}
+
 /* drop_waiter unlinks w from its queue, freeing the queue when it empties
  * (unless it is on the ready list: then block_handle_ready frees it). */
 static void drop_waiter(waiter *w)
@@ -226,6 +232,26 @@ void block_signal_key_ready(server *s, db *d, const char *key)
     st->ready_tail = q;
 }
 
+void block_signal_db(server *s, db *d)
+{
+    if (!d->blocking || dict_size(d->blocking) == 0) return;
+    dict_iter it;
+    dict_iter_init(&it, d->blocking, 1);
+    dict_entry *e;
+    while ((e = dict_next(&it)) != NULL) block_signal_key_ready(s, d, e->key);
+    dict_iter_done(&it);
+}
+
+void block_signal_all_keys(server *s, db *d)
+{
+    if (!d->blocking || dict_size(d->blocking) == 0) return;
+    dict_iter it;
+    dict_iter_init(&it, d->blocking, 0);
+    dict_entry *e;
+    while ((e = dict_next(&it)) != NULL) block_signal_key_ready(s, d, e->key);
+    dict_iter_done(&it);
+}
+
 /* serve runs c's command again; it stays blocked only if the command
  * blocked again (found nothing after all). */
 static void serve(block_client *bc)
@@ -263,8 +289,10 @@ static void serve_key(server *s, waitq *q)
             continue;
         }
         obj *o = db_lookup_read(s, q->d, q->key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
-        if (!o) break;                     /* nothing left for anyone */
-        if ((int)o->type != c->bc->type) continue;
+        if (!o || (int)o->type != c->bc->type) {
+            if (c->bc->wake_on_delete) serve(c->bc);   /* it answers with an error */
+            continue;
+        }
         serve(c->bc);
     }
     if (ids != stack_ids) xfree(ids);

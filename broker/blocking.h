@@ -64,8 +64,25 @@ int block_allowed(struct session *c);
 void block_for_keys(struct session *c, sbuf *keys, int nkeys, int type, long long deadline_ms,
                     block_timeout_fn *timeout_reply);
 
+/* block_wake_on_delete (call right after block_for_keys): c's command is
+ * also re-run when a waited key is deleted or now holds another type, so it
+ * can answer with an error (XREADGROUP: "UNBLOCKED the stream key no longer
+ * exists", or NOGROUP after XGROUP DESTROY signals the key).  The re-run
+ * sees c->bc set, which tells it that it was blocked. */
+void block_wake_on_delete(struct session *c);
+
 /* block_signal_key_ready: key in d was written; wake its waiters later. */
 void block_signal_key_ready(struct server *s, struct db *d, const char *key);
+
+/* block_signal_db marks every key waited for in d as ready: after SWAPDB
+ * or FLUSHDB/FLUSHALL changed the whole db at once.  As in Redis 7.0,
+ * waiters whose key now holds their type are served, and those that asked
+ * block_wake_on_delete are re-run when their key is gone. */
+void block_signal_db(struct server *s, struct db *d);
+
+/* block_signal_all_keys: every key of d was removed (FLUSHDB/FLUSHALL);
+ * wake all its waiters later (only block_wake_on_delete ones act on it). */
+void block_signal_all_keys(struct server *s, struct db *d);
 
 /* block_handle_ready serves the waiters of every ready key (no-op while
  * already serving, or with nothing ready). */

@@ -65,6 +65,7 @@ static const struct { const char *name; unsigned cat; } extra_acl[] = {
     {"swapdb", ACL_KEYSPACE | ACL_DANGEROUS},
     {"info", ACL_DANGEROUS},
     {"keys", ACL_DANGEROUS},
+    {"lastsave", ACL_ADMIN | ACL_DANGEROUS},
     {"command", ACL_CONNECTION},
 };
 
@@ -176,6 +177,26 @@ static int is_dest_first(const command *cmd)
     return 0;
 }
 
+/* Commands whose keys follow a keyword (XREAD's STREAMS): Redis's "keyword"
+ * begin_search (the first `keyword` at or after argument `startfrom`) with
+ * a range find_keys to the end, limit 2 (keys are the first half of what
+ * follows). */
+static const struct keyword_spec {
+    const char *name, *keyword;
+    int startfrom;
+} keyword_specs[] = {
+    {"xread", "STREAMS", 1},
+    {"xreadgroup", "STREAMS", 4},
+};
+
+static const struct keyword_spec *keyword_spec_of(const command *cmd)
+{
+    if (!(cmd->flags & CMD_MOVABLE_KEYS)) return NULL;
+    for (size_t i = 0; i < sizeof keyword_specs / sizeof keyword_specs[0]; i++)
+        if (!strcmp(cmd->name, keyword_specs[i].name)) return &keyword_specs[i];
+    return NULL;
+}
+
 static const struct keynum_spec *keynum_spec_of(const command *cmd)
 {
     if (!(cmd->flags & CMD_MOVABLE_KEYS)) return NULL;
@@ -225,6 +246,37 @@ static void reply_one_spec(session *c, const command *cmd, int index, int lastke
     reply_int(c, 0);
 }
 
+static void reply_keyword_spec(session *c, const command *cmd, const struct keyword_spec *kw)
+{
+    reply_map(c, 3);
+    reply_bulk_cstr(c, "flags");
+    reply_set(c, 2);
+    reply_simple(c, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
+    reply_simple(c, "access");
+    reply_bulk_cstr(c, "begin_search");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, "keyword");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "keyword");
+    reply_bulk_cstr(c, kw->keyword);
+    reply_bulk_cstr(c, "startfrom");
+    reply_int(c, kw->startfrom);
+    reply_bulk_cstr(c, "find_keys");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, "range");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 3);
+    reply_bulk_cstr(c, "lastkey");
+    reply_int(c, -1);
+    reply_bulk_cstr(c, "keystep");
+    reply_int(c, 1);
+    reply_bulk_cstr(c, "limit");
+    reply_int(c, 2);
+}
+
 static void reply_keynum_spec(session *c, const command *cmd, const struct keynum_spec *ks)
 {
     reply_spec_head(c, cmd, ks->index);
@@ -251,7 +303,8 @@ static void reply_key_specs(session *c, const command *cmd)
     int n = 0;
     int split = first > 0 && last < 0 && is_dest_first(cmd);
     if (first > 0) n = last < 0 ? 1 + split : (last >= first ? (last - first) / step + 1 : 1);
-    reply_set(c, n + (ks != NULL));
+    const struct keyword_spec *kw = keyword_spec_of(cmd);
+    reply_set(c, n + (ks != NULL) + (kw != NULL));
     if (split) {
         reply_one_spec(c, cmd, first, 0, 1);
         reply_one_spec(c, cmd, first + 1, last, step);
@@ -261,6 +314,7 @@ static void reply_key_specs(session *c, const command *cmd)
         for (int i = first; i == first || i <= last; i += step) reply_one_spec(c, cmd, i, 0, 1);
     }
     if (ks) reply_keynum_spec(c, cmd, ks);
+    if (kw) reply_keyword_spec(c, cmd, kw);
 }
 
 static void reply_command_info(session *c, const command *cmd)
@@ -438,12 +492,26 @@ void cmd_command_getkeys(session *c)
         return;
     }
     const struct keynum_spec *ks = keynum_spec_of(cmd);
-    if (cmd->first_key <= 0 && !ks) {
+    const struct keyword_spec *kw = keyword_spec_of(cmd);
+    if (cmd->first_key <= 0 && !ks && !kw) {
         reply_error(c, "ERR The command has no key arguments");
         return;
     }
     if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    if (kw) {
+        /* The first half of what follows the keyword. */
+        int pos = kw->startfrom;
+        while (pos < argc && strcasecmp(argv[pos], kw->keyword)) pos++;
+        int nkeys = pos < argc ? (argc - pos - 1) / 2 : 0;
+        if (!nkeys) {
+            reply_error(c, "ERR Invalid arguments specified for command");
+            return;
+        }
+        reply_array(c, nkeys);
+        for (int i = 0; i < nkeys; i++) reply_bulk_sbuf(c, argv[pos + 1 + i]);
         return;
     }
     if (ks) {

@@ -31,7 +31,37 @@ static void hash_obj_free(obj *o) { hash_free(o->ptr); }
 static obj *hash_obj_dup(const obj *o) { return obj_new(OBJ_HASH, o->encoding, hash_dup(o->ptr)); }
 static size_t hash_obj_mem(const obj *o) { return hash_mem(o->ptr); }
 
-const obj_type hash_obj_type = {.name = "hash", .free = hash_obj_free, .dup = hash_obj_dup, .mem = hash_obj_mem};
+/* hash_obj_rewrite (snapshot interface, object.h): HSET key <up to
+ * OBJ_REWRITE_BATCH field-value pairs>, in storage order. */
+static int hash_obj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn *emit, void *priv)
+{
+    const char *argv[2 + 2 * OBJ_REWRITE_BATCH];
+    size_t lens[2 + 2 * OBJ_REWRITE_BATCH];
+    argv[0] = "HSET";
+    lens[0] = 4;
+    argv[1] = key;
+    lens[1] = klen;
+    int n = 0, rc = 0;
+    hash_iter it;
+    hash_entry e;
+    hash_iter_init(&it, o->ptr);
+    while (rc == 0 && hash_next(&it, &e)) {
+        argv[2 + 2 * n] = e.f;
+        lens[2 + 2 * n] = e.flen;
+        argv[3 + 2 * n] = e.v;
+        lens[3 + 2 * n] = e.vlen;
+        if (++n == OBJ_REWRITE_BATCH) {
+            rc = emit(priv, 2 + 2 * n, argv, lens);
+            n = 0;
+        }
+    }
+    hash_iter_done(&it);
+    if (rc == 0 && n) rc = emit(priv, 2 + 2 * n, argv, lens);
+    return rc ? -1 : 0;
+}
+
+const obj_type hash_obj_type = {
+    .name = "hash", .free = hash_obj_free, .dup = hash_obj_dup, .mem = hash_obj_mem, .rewrite = hash_obj_rewrite};
 
 /* The conversion thresholds: hash-max-listpack-entries / -value. */
 static hash_limits limits(const server *s)

@@ -11,8 +11,8 @@
  * that was done (LPOP/RPOP key [count]), BLMOVE the LMOVE, BRPOPLPUSH the
  * RPOPLPUSH.
  *
- * Encoding: every list is a qlist (chunks of 8 KiB, as Redis's default
- * list-max-listpack-size -2), reported as "quicklist" as Redis 7.0 reports
+ * Encoding: every list is a qlist (chunks as list-max-listpack-size says,
+ * 8 KiB by default), reported as "quicklist" as Redis 7.0 reports
  * every list.
  */
 #include "server.h"
@@ -26,17 +26,43 @@
 #include <string.h>
 #include <strings.h>
 
-#define LIST_FILL -2
-
 /* ---- the type --------------------------------------------------------- */
 
 static void list_free(obj *o) { ql_free(o->ptr); }
 static obj *list_dup(const obj *o) { return obj_new(OBJ_LIST, ENC_QUICKLIST, ql_dup(o->ptr)); }
 static size_t list_mem(const obj *o) { return ql_mem(o->ptr); }
 
-const obj_type list_obj_type = {.name = "list", .free = list_free, .dup = list_dup, .mem = list_mem};
+/* list_rewrite (snapshot interface, object.h): RPUSH key <up to
+ * OBJ_REWRITE_BATCH items>, head to tail, as many commands as needed. */
+static int list_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn *emit, void *priv)
+{
+    const char *argv[2 + OBJ_REWRITE_BATCH];
+    size_t lens[2 + OBJ_REWRITE_BATCH];
+    char nums[OBJ_REWRITE_BATCH][24];
+    argv[0] = "RPUSH";
+    lens[0] = 5;
+    argv[1] = key;
+    lens[1] = klen;
+    int n = 0;
+    ql_iter it;
+    ql_entry e;
+    ql_iter_init(&it, o->ptr, 0, QL_FORWARD);
+    while (ql_next(&it, &e)) {
+        argv[2 + n] = ql_entry_bytes(&e, nums[n], &lens[2 + n]);
+        if (++n == OBJ_REWRITE_BATCH) {
+            if (emit(priv, 2 + n, argv, lens) != 0) return -1;
+            n = 0;
+        }
+    }
+    return n ? emit(priv, 2 + n, argv, lens) : 0;
+}
 
-static obj *list_new(void) { return obj_new(OBJ_LIST, ENC_QUICKLIST, ql_new(LIST_FILL)); }
+const obj_type list_obj_type = {
+    .name = "list", .free = list_free, .dup = list_dup, .mem = list_mem, .rewrite = list_rewrite};
+
+/* list_new: a new list chunks as list-max-listpack-size says at its
+ * creation (a later CONFIG SET leaves existing lists alone, as Redis's). */
+static obj *list_new(server *s) { return obj_new(OBJ_LIST, ENC_QUICKLIST, ql_new(s->cfg.list_max_listpack_size)); }
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -120,7 +146,7 @@ static void push_generic(session *c, int where, int xx)
             reply_int(c, 0);
             return;
         }
-        o = list_new();
+        o = list_new(s);
         db_add(s, c->db, key, o);
     }
     qlist *l = o->ptr;
@@ -483,7 +509,7 @@ static void move_one(session *c, const char *src, qlist *sl, const char *dst, in
     sbuf val = sbuf_new(p, len);
     obj *dobj = db_lookup_write(s, c->db, dst);
     if (!dobj) {
-        dobj = list_new();
+        dobj = list_new(s);
         db_add(s, c->db, dst, dobj);
     }
     /* Push, then pop: with src == dst the list never empties meanwhile. */

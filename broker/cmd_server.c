@@ -3,12 +3,14 @@
  * CONFIG lives in cmd_config.c and COMMAND in cmd_command.c; the INFO text
  * itself is built by info.c.  Error texts and reply shapes are Redis 7.0's.
  */
+#include "persist.h"
 #include "aof.h"
 #include "server.h"
 #include "commands.h"
 #include "info.h"
 #include "log.h"
 #include "multi.h"
+#include "blocking.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,6 +56,7 @@ void cmd_flushdb(session *c)
     if (flush_flags(c, &async) < 0) return;
     multi_touch_db(s, c->db);               /* before: only keys that existed count */
     s->dirty += db_empty(s, c->db, async);  /* the effect is FLUSHDB itself */
+    block_signal_db(s, c->db);              /* XREADGROUP waiters learn their stream is gone */
     reply_ok(c);
 }
 
@@ -65,7 +68,10 @@ void cmd_flushall(session *c)
     if (flush_flags(c, &async) < 0) return;
     multi_touch_db(s, NULL);
     long long removed = 0;
-    for (int i = 0; i < s->ndb; i++) removed += db_empty(s, &s->dbs[i], async);
+    for (int i = 0; i < s->ndb; i++) {
+        removed += db_empty(s, &s->dbs[i], async);
+        block_signal_db(s, &s->dbs[i]);
+    }
     s->dirty += removed;
     reply_ok(c);
 }
@@ -103,6 +109,9 @@ void cmd_swapdb(session *c)
         x->avg_ttl = y->avg_ttl; x->expire_cursor = y->expire_cursor;
         y->keys = keys; y->expires = expires;
         y->avg_ttl = ttl; y->expire_cursor = cursor;
+        /* Waiters whose key exists after the swap are served (Redis 7.0). */
+        block_signal_db(s, x);
+        block_signal_db(s, y);
     }
     s->dirty++;
     reply_ok(c);
@@ -145,6 +154,10 @@ void cmd_shutdown(session *c)
         return;
     }
     log_warning("User requested shutdown...");
+    if (persist_shutdown(c->srv, (flags & SAVE) != 0, (flags & NOSAVE) != 0) != 0) {
+        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     c->srv->exit_code = 0;
     c->flags |= SESS_CLOSE_AFTER_REPLY;      /* nothing pipelined after it runs */
     server_request_shutdown(c->srv);

@@ -40,7 +40,35 @@ static obj *set_obj_dup(const obj *o) { return obj_new(OBJ_SET, o->encoding, set
 
 static size_t set_obj_mem(const obj *o) { return set_mem(o->ptr); }
 
-const obj_type set_obj_type = {.name = "set", .free = set_obj_free, .dup = set_obj_dup, .mem = set_obj_mem};
+/* set_obj_rewrite (snapshot interface, object.h): SADD key <up to
+ * OBJ_REWRITE_BATCH members>, in storage order. */
+static int set_obj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn *emit, void *priv)
+{
+    const char *argv[2 + OBJ_REWRITE_BATCH];
+    size_t lens[2 + OBJ_REWRITE_BATCH];
+    char nums[OBJ_REWRITE_BATCH][24];
+    argv[0] = "SADD";
+    lens[0] = 4;
+    argv[1] = key;
+    lens[1] = klen;
+    int n = 0, rc = 0;
+    set_iter it;
+    set_elem e;
+    set_iter_init(&it, o->ptr);
+    while (rc == 0 && set_next(&it, &e)) {
+        argv[2 + n] = set_elem_str(&e, nums[n], &lens[2 + n]);
+        if (++n == OBJ_REWRITE_BATCH) {
+            rc = emit(priv, 2 + n, argv, lens);
+            n = 0;
+        }
+    }
+    set_iter_done(&it);
+    if (rc == 0 && n) rc = emit(priv, 2 + n, argv, lens);
+    return rc ? -1 : 0;
+}
+
+const obj_type set_obj_type = {
+    .name = "set", .free = set_obj_free, .dup = set_obj_dup, .mem = set_obj_mem, .rewrite = set_obj_rewrite};
 
 /* ---- helpers ---------------------------------------------------------- */
 

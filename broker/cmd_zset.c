@@ -34,13 +34,58 @@ static obj *zobj_dup(const obj *o) { return obj_new(OBJ_ZSET, o->encoding, zs_du
 
 static size_t zobj_mem(const obj *o) { return zs_mem(o->ptr); }
 
-const obj_type zset_obj_type = {.name = "zset", .free = zobj_free, .dup = zobj_dup, .mem = zobj_mem};
+/* zobj_rewrite (snapshot interface, object.h): ZADD key <up to
+ * OBJ_REWRITE_BATCH score-member pairs>, lowest score first; scores as
+ * %.17g (inf/-inf), which strtod reads back to the same double. */
+static int zobj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn *emit, void *priv)
+{
+    const char *argv[2 + 2 * OBJ_REWRITE_BATCH];
+    size_t lens[2 + 2 * OBJ_REWRITE_BATCH];
+    char scores[OBJ_REWRITE_BATCH][32];
+    argv[0] = "ZADD";
+    lens[0] = 4;
+    argv[1] = key;
+    lens[1] = klen;
+    zset *z = o->ptr;
+    size_t total = zs_len(z);
+    if (total == 0) return 0;
+    int n = 0;
+    zs_iter it;
+    const char *m;
+    size_t mlen;
+    double score;
+    zs_iter_init(&it, z, 0, 0, total);
+    while (zs_iter_next(&it, &m, &mlen, &score)) {
+        argv[2 + 2 * n] = scores[n];
+        lens[2 + 2 * n] = (size_t)d_to_str(scores[n], sizeof scores[n], score);
+        argv[3 + 2 * n] = m;
+        lens[3 + 2 * n] = mlen;
+        if (++n == OBJ_REWRITE_BATCH) {
+            if (emit(priv, 2 + 2 * n, argv, lens) != 0) return -1;
+            n = 0;
+        }
+    }
+    return n ? emit(priv, 2 + 2 * n, argv, lens) : 0;
+}
+
+const obj_type zset_obj_type = {
+    .name = "zset", .free = zobj_free, .dup = zobj_dup, .mem = zobj_mem, .rewrite = zobj_rewrite};
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-obj *zobj_new(int enc)
+static void zset_limits(server *s, zset *z)
 {
-    obj *o = obj_new(OBJ_ZSET, ENC_LISTPACK, zs_new(enc, ZS_MAX_PACK_ENTRIES, ZS_MAX_PACK_VALUE));
+    zs_set_limits(z, (size_t)s->cfg.zset_max_listpack_entries, (size_t)s->cfg.zset_max_listpack_value);
+}
+
+zset *zset_new_cfg(server *s, int enc)
+{
+    return zs_new(enc, (size_t)s->cfg.zset_max_listpack_entries, (size_t)s->cfg.zset_max_listpack_value);
+}
+
+obj *zobj_new(server *s, int enc)
+{
+    obj *o = obj_new(OBJ_ZSET, ENC_LISTPACK, zset_new_cfg(s, enc));
     zobj_sync(o);
     return o;
 }
@@ -56,6 +101,7 @@ obj *zlookup(session *c, const char *key, int write, int *err)
         *err = 1;
         return NULL;
     }
+    if (o && write) zset_limits(c->srv, o->ptr);
     return o;
 }
 
@@ -84,6 +130,7 @@ void zstore_result(session *c, const char *dst, zset *z)
     server *s = c->srv;
     size_t n = zs_len(z);
     if (n) {
+        zset_limits(s, z);
         zs_shrink_if_fits(z);
         obj *o = obj_new(OBJ_ZSET, ENC_LISTPACK, z);
         zobj_sync(o);
@@ -224,7 +271,9 @@ static void zadd_generic(session *c, int in)
     if (!o) {
         if (xx) goto reply;
         size_t first_len = sbuf_len(a->argv[idx + 1]);
-        o = zobj_new(first_len > ZS_MAX_PACK_VALUE ? ZS_ENC_SKIPLIST : ZS_ENC_PACK);
+        /* As Redis 7.0: the first member's length and a 0 entry limit decide. */
+        int sl = s->cfg.zset_max_listpack_entries == 0 || first_len > (size_t)s->cfg.zset_max_listpack_value;
+        o = zobj_new(s, sl ? ZS_ENC_SKIPLIST : ZS_ENC_PACK);
         db_add(s, c->db, key, o);
     }
     for (int j = 0; j < elements; j++) {
@@ -491,7 +540,7 @@ static void zrange_generic(session *c, int keyidx, const char *dst, int type, in
     int err;
     obj *o = zlookup(c, a->argv[keyidx], dst != NULL, &err);
     if (err) return;
-    zset *out = dst ? zs_new(ZS_ENC_PACK, ZS_MAX_PACK_ENTRIES, ZS_MAX_PACK_VALUE) : NULL;
+    zset *out = dst ? zset_new_cfg(c->srv, ZS_ENC_PACK) : NULL;
     if (!o) {
         if (dst) zstore_result(c, dst, out);
         else reply_empty_array(c);

@@ -11,12 +11,18 @@
 #include "server.h"
 #include "zset.h"
 
-/* zobj_new wraps a new, empty zset in the given encoding. */
-obj *zobj_new(int zs_encoding);
+/* zobj_new wraps a new, empty zset in the given encoding, with the
+ * configured pack limits. */
+obj *zobj_new(server *s, int zs_encoding);
+/* zset_new_cfg is a bare zset with the configured pack limits
+ * (zset-max-listpack-entries / -value). */
+zset *zset_new_cfg(server *s, int zs_encoding);
 /* zobj_sync copies the zset's encoding into o->encoding. */
 void zobj_sync(obj *o);
 /* zlookup returns the zset object at key or NULL when absent; when the key
- * holds another type it replies WRONGTYPE and sets *err. */
+ * holds another type it replies WRONGTYPE and sets *err.  For writing, the
+ * set's pack limits are brought up to the configured ones first (a CONFIG
+ * SET applies to existing sets' next conversion, as in Redis). */
 obj *zlookup(session *c, const char *key, int write, int *err);
 /* zparse_long parses a long like Redis's getLongFromObject; 0 ok, -1 bad (no reply). */
 int zparse_long(const char *s, long long *v);

@@ -48,6 +48,7 @@ enum {
  * *err after replying WRONGTYPE for a key of another type met first). */
 static obj *first_zset(session *c, sbuf *keys, int nkeys, const char **key, int *err)
 {
+    *err = 0;
     for (int i = 0; i < nkeys; i++) {
         obj *o = zlookup(c, keys[i], 1, err);
         if (*err) return NULL;
@@ -635,7 +636,7 @@ static void zalgebra(session *c, const char *dst, int nkidx, int op, int card_on
     }
 
     algebra al = {.src = src, .nsrc = (int)setnum, .agg = agg, .op = op, .limit = limit, .card_only = card_only};
-    al.acc = zs_new(ZS_ENC_SKIPLIST, ZS_MAX_PACK_ENTRIES, ZS_MAX_PACK_VALUE);
+    al.acc = zset_new_cfg(c->srv, ZS_ENC_SKIPLIST);
     if (op == OP_UNION) {
         sort_by_card(src, (int)setnum);
         for (al.i = 0; al.i < (size_t)setnum; al.i++) src_each(&src[al.i], union_visit, &al);

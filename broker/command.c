@@ -107,7 +107,8 @@ int command_flag_names(const command *cmd, const char **out, int max)
         {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"}, {CMD_STALE, "stale"},
         {CMD_SKIP_SLOWLOG, "skip_slowlog"}, {CMD_FAST, "fast"}, {CMD_NO_AUTH, "no_auth"},
         {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_SENTINEL, "sentinel"},
-        {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"}, {CMD_NO_MULTI, "no_multi"},
+        {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"}, {CMD_NO_ASYNC_LOADING, "no_async_loading"},
+        {CMD_NO_MULTI, "no_multi"},
         {CMD_MOVABLE_KEYS, "movablekeys"}, {CMD_ALLOW_BUSY, "allow_busy"},
     };
     int n = 0;

@@ -53,6 +53,7 @@ enum {
     CMD_NO_MANDATORY_KEYS = 1 << 15,
     CMD_SKIP_SLOWLOG = 1 << 16,
     CMD_MOVABLE_KEYS = 1 << 17,
+    CMD_NO_ASYNC_LOADING = 1 << 18,   /* reported only (SAVE, BGSAVE, BGREWRITEAOF) */
 };
 
 typedef struct command {

@@ -55,6 +55,8 @@ enum opt_type {
     OT_NOTIFY,  /* int: notify-keyspace-events flag letters (pubsub/notify.h) */
     OT_OBUF,    /* struct config_obuf_limit[3]: groups of <class> <hard> <soft>
                  * <soft-seconds>; only the classes given change (as Redis) */
+    OT_SAVE,    /* char *: save points, pairs of <seconds> <changes> (one word
+                 * or several), kept as "3600 1 300 100"; "" = none */
 };
 
 #define OPT_MUTABLE 1u  /* CONFIG SET may change it at run time */
@@ -78,6 +80,11 @@ static const char *const loglevel_names[] = {
 };
 
 /* Same order as AOF_FSYNC_NO .. AOF_FSYNC_EVERYSEC (persist/aof.h). */
+/* native-tls-auth-clients: as Redis's tls-auth-clients. */
+static const char *const tls_auth_names[] = {
+    "no", "yes", "optional", NULL
+};
+
 static const char *const appendfsync_names[] = {
     "no", "always", "everysec", NULL
 };
@@ -100,8 +107,12 @@ static const option options[] = {
     { ROW("tcp-backlog",               OT_INT,     tcp_backlog,               "511",       0,      INT_MAX,   0) },
     { ROW("unixsocket",                OT_STRING,  unixsocket,                "",          0,      0,         0) },
     { ROW("unixsocketperm",            OT_OCTAL,   unixsocketperm,            "0",         0,      0777,      0) },
-    { ROW("native-listen",             OT_STRING,  native_listen,             "tcp://127.0.0.1:7379", 0, 0,     0) },
+    { ROW("native-listen",             OT_STRING,  native_listen,             "tcp://127.0.0.1:7379 ipc://rill.sock", 0, 0, 0) },
     { ROW("native-max-frame",          OT_MEMORY,  native_max_frame,          "512mb",     1024,   LLONG_MAX, 0) },
+    { ROW("native-tls-cert-file",      OT_STRING,  native_tls_cert_file,      "",          0,      0,         0) },
+    { ROW("native-tls-key-file",       OT_STRING,  native_tls_key_file,       "",          0,      0,         0) },
+    { ROW("native-tls-ca-file",        OT_STRING,  native_tls_ca_file,        "",          0,      0,         0) },
+    { ROW("native-tls-auth-clients",   OT_ENUM,    native_tls_auth_clients,   "no",        0,      0,         0), .names = tls_auth_names },
     { ROW("requirepass",               OT_STRING,  requirepass,               "",          0,      0,         M) },
     { ROW("maxclients",                OT_INT,     maxclients,                "10000",     1,      INT_MAX,   M) },
     { ROW("timeout",                   OT_INT,     timeout,                   "0",         0,      INT_MAX,   M) },
@@ -121,12 +132,23 @@ static const option options[] = {
     { ROW("set-max-intset-entries",    OT_INT,     set_max_intset_entries,    "512",       0,      INT_MAX,   M) },
     { ROW("hash-max-listpack-entries", OT_INT,     hash_max_listpack_entries, "512",       0,      INT_MAX,   M) },
     { ROW("hash-max-listpack-value",   OT_INT,     hash_max_listpack_value,   "64",        0,      INT_MAX,   M) },
+    { ROW("list-max-listpack-size",    OT_INT,     list_max_listpack_size,    "-2",        INT_MIN, INT_MAX,  M) },
+    { ROW("zset-max-listpack-entries", OT_INT,     zset_max_listpack_entries, "128",       0,      INT_MAX,   M) },
+    { ROW("zset-max-listpack-value",   OT_MEMORY,  zset_max_listpack_value,   "64",        0,      LLONG_MAX, M) },
+    { ROW("stream-node-max-bytes",     OT_MEMORY,  stream_node_max_bytes,     "4096",      0,      LLONG_MAX, M) },
+    { ROW("stream-node-max-entries",   OT_INT,     stream_node_max_entries,   "100",       0,      INT_MAX,   M) },
     { ROW("appendonly",                OT_BOOL,    appendonly,                "no",        0,      0,         0) },
     { ROW("appendfsync",               OT_ENUM,    appendfsync,               "everysec",  0,      0,         M), .names = appendfsync_names },
     { ROW("appendfilename",            OT_STRING,  appendfilename,            "appendonly.aof", 0, 0,         0) },
     { ROW("appenddirname",             OT_STRING,  appenddirname,             "appendonlydir", 0,  0,         0) },
     { ROW("aof-load-truncated",        OT_BOOL,    aof_load_truncated,        "yes",       0,      0,         M) },
     { ROW("aof-segment-size",          OT_MEMORY,  aof_segment_size,          "64mb",      4096,   LLONG_MAX, M) },
+    { ROW("save",                      OT_SAVE,    save,                      "3600 1 300 100 60 10000", 0, 0, M) },
+    { ROW("dbfilename",                OT_STRING,  dbfilename,                "dump.rill", 0,      0,         0) },
+    { ROW("stop-writes-on-bgsave-error", OT_BOOL,  stop_writes_on_bgsave_error, "yes",     0,      0,         M) },
+    { ROW("rdb-key-save-delay",        OT_INT,     rdb_key_save_delay,        "0",         INT_MIN, INT_MAX,  M) },
+    { ROW("auto-aof-rewrite-percentage", OT_INT,   auto_aof_rewrite_percentage, "100",     0,      INT_MAX,   M) },
+    { ROW("auto-aof-rewrite-min-size", OT_MEMORY,  auto_aof_rewrite_min_size, "64mb",      0,      LLONG_MAX, M) },
 };
 
 #undef M
@@ -161,7 +183,7 @@ static const option *lookup(const char *name)
  * count limit being a value error; everything else exactly one). */
 static int arity_ok(const option *o, int n)
 {
-    return o->type == OT_BIND || o->type == OT_OBUF ? n >= 1 : n == 1;
+    return o->type == OT_BIND || o->type == OT_OBUF || o->type == OT_SAVE ? n >= 1 : n == 1;
 }
 
 /* parse_decimal parses s as Redis's string2ll does: optional '-', no '+',
@@ -232,7 +254,7 @@ static int parse_octal(const char *s, long long *out)
 
 static void optval_free(const option *o, optval *v)
 {
-    if (o->type == OT_STRING) xfree(v->s);
+    if (o->type == OT_STRING || o->type == OT_SAVE) xfree(v->s);
     if (o->type == OT_BIND)
         for (int i = 0; i < v->nwords; i++) xfree(v->words[i]);
     memset(v, 0, sizeof *v);
@@ -290,6 +312,37 @@ static int opt_parse(const option *o, const char *const *w, int n, optval *v,
     case OT_STRING:
         v->s = xstrdup(w[0]);
         return 0;
+
+    case OT_SAVE: {
+        if (n == 1 && w[0][0] == '\0') {    /* save "": no save points */
+            v->s = xstrdup("");
+            return 0;
+        }
+        if (n == 1 && strchr(w[0], ' ')) {   /* save "3600 1 300 100" (a rewritten file) */
+            argv_t split;
+            argv_init(&split);
+            int rc = -1;
+            if (resp_split_inline(w[0], strlen(w[0]), &split) == 0 && split.argc > 1)
+                rc = opt_parse(o, (const char *const *)split.argv, split.argc, v, reason, rlen);
+            else
+                snprintf(reason, rlen, "Invalid save parameters");
+            argv_free(&split);
+            return rc;
+        }
+        sbuf out = sbuf_empty(64);
+        for (int i = 0; i < n; i++) {
+            long long x;
+            if (n % 2 || parse_decimal(w[i], &x) || x < (i % 2 ? 0 : 1) || x > INT_MAX) {
+                sbuf_free(out);
+                snprintf(reason, rlen, "Invalid save parameters");
+                return -1;
+            }
+            out = sbuf_catfmt(out, "%s%lld", i ? " " : "", x);
+        }
+        v->s = xstrdup(out);
+        sbuf_free(out);
+        return 0;
+    }
 
     case OT_BIND:
         if (n > CONFIG_MAX_BIND) {
@@ -364,7 +417,7 @@ static void opt_swap(config *c, const option *o, optval *v)
         v->n = old;
         break;
     }
-    case OT_STRING: {
+    case OT_STRING: case OT_SAVE: {
         char *old = *(char **)field;
         *(char **)field = v->s;
         v->s = old;
@@ -404,7 +457,7 @@ static sbuf opt_format(const config *c, const option *o)
     case OT_OCTAL:  return sbuf_catfmt(sbuf_empty(16), "%o", (unsigned)*(const int *)field);
     case OT_ENUM:   return sbuf_from_cstr(o->names[*(const int *)field]);
     case OT_MEMORY: return sbuf_from_ll(*(const long long *)field);
-    case OT_STRING: return sbuf_from_cstr(*(char *const *)field);
+    case OT_STRING: case OT_SAVE: return sbuf_from_cstr(*(char *const *)field);
     case OT_BIND: {
         sbuf s = sbuf_empty(64);
         for (int i = 0; i < c->bind_count; i++) {
@@ -454,7 +507,7 @@ void config_init(config *c)
         char reason[128];
         const char *w[1] = { options[i].def };
         int rc;
-        if (options[i].type == OT_OBUF) {    /* a multi-word default */
+        if (options[i].type == OT_OBUF || options[i].type == OT_SAVE) {    /* a multi-word default */
             argv_t split;
             argv_init(&split);
             resp_split_inline(w[0], strlen(w[0]), &split);
@@ -709,7 +762,7 @@ int config_set(config *c, const char *name, const char **values, int nvalues, ch
 
     /* CONFIG SET bind "a b": a multi-word option given one value is split
      * as a config line would be (so config_get_value output round-trips). */
-    if (o && (o->type == OT_BIND || o->type == OT_OBUF) && n == 1 && values[0][0]) {
+    if (o && (o->type == OT_BIND || o->type == OT_OBUF || o->type == OT_SAVE) && n == 1 && values[0][0]) {
         if (resp_split_inline(values[0], strlen(values[0]), &split) == 0 && split.argc > 0) {
             w = (const char *const *)split.argv;
             n = split.argc;

@@ -29,6 +29,10 @@ typedef struct config {
     int unixsocketperm;             /* octal, 0 = default */
     char *native_listen;            /* NNG URLs, space separated; "" = no native listener */
     long long native_max_frame;     /* 512 MB: largest native request accepted */
+    char *native_tls_cert_file;     /* PEM certificate for tls+tcp:// native listeners */
+    char *native_tls_key_file;      /* its PEM private key */
+    char *native_tls_ca_file;       /* CA bundle to verify client certificates */
+    int native_tls_auth_clients;    /* 0 no, 1 yes (required), 2 optional */
     char *requirepass;              /* "" = none */
     int maxclients;                 /* 10000 */
     int timeout;                    /* idle seconds before closing a client; 0 = never */
@@ -49,12 +53,23 @@ typedef struct config {
     int set_max_intset_entries;     /* 512: larger integer sets become hashtables */
     int hash_max_listpack_entries;  /* 512: bigger hashes become hashtables */
     int hash_max_listpack_value;    /* 64: a longer field or value does too */
+    int list_max_listpack_size;     /* -2: new lists' chunk limit (-1..-5: 4..64 KiB; n > 0: n entries) */
+    int zset_max_listpack_entries;  /* 128: bigger sorted sets become skiplists */
+    long long zset_max_listpack_value; /* 64: a longer member does too (a memory value, as Redis's) */
+    long long stream_node_max_bytes; /* 4096: a stream block closes past this many bytes (0 = no limit) */
+    int stream_node_max_entries;    /* 100: ... or at this many entries (0 = no limit) */
     int appendonly;                 /* 0: the append log (persist/aof.h) is off */
     int appendfsync;                /* AOF_FSYNC_EVERYSEC (persist/aof.h) */
     char *appendfilename;           /* "appendonly.aof": base name of segments and manifest */
     char *appenddirname;            /* "appendonlydir": under dir */
     int aof_load_truncated;         /* 1: cut a torn tail at start-up and go on */
     long long aof_segment_size;     /* 64 MB: a new segment once the newest is this big */
+    char *save;                     /* save points "<secs> <changes> ..." (persist/persist.h); "" = none */
+    char *dbfilename;               /* "dump.rill": the snapshot under dir when appendonly is no */
+    int stop_writes_on_bgsave_error; /* 1: refuse writes (MISCONF) after a failed BGSAVE */
+    int rdb_key_save_delay;         /* microseconds a snapshot child sleeps per key (tests); 0 */
+    int auto_aof_rewrite_percentage; /* 100: rewrite when the log grew this much since the last; 0 off */
+    long long auto_aof_rewrite_min_size; /* 64 MB: ... and is at least this big */
     char *config_file;              /* absolute path of the file loaded, or NULL */
 
     /* Set by config_set_hook; not options. */

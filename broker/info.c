@@ -19,7 +19,10 @@
  */
 #include "info.h"
 #include "aof.h"
+#include "persist.h"
 #include "server.h"
+#include "cmd_queue.h"
+#include "stream_obj.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -273,39 +276,7 @@ static sbuf sec_memory(server *s, sbuf out)
 
 static sbuf sec_persistence(server *s, sbuf out)
 {
-    out = sbuf_catfmt(out,
-        "loading:%d\r\n"
-        "async_loading:0\r\n"
-        "current_cow_peak:0\r\n"
-        "current_cow_size:0\r\n"
-        "current_cow_size_age:0\r\n"
-        "current_fork_perc:0.00\r\n"
-        "current_save_keys_processed:0\r\n"
-        "current_save_keys_total:0\r\n"
-        "rdb_changes_since_last_save:%lld\r\n"
-        "rdb_bgsave_in_progress:0\r\n"
-        "rdb_last_save_time:%lld\r\n"
-        "rdb_last_bgsave_status:ok\r\n"
-        "rdb_last_bgsave_time_sec:-1\r\n"
-        "rdb_current_bgsave_time_sec:-1\r\n"
-        "rdb_saves:0\r\n"
-        "rdb_last_cow_size:0\r\n"
-        "rdb_last_load_keys_expired:0\r\n"
-        "rdb_last_load_keys_loaded:0\r\n"
-        "aof_enabled:%d\r\n"
-        "aof_rewrite_in_progress:0\r\n"
-        "aof_rewrite_scheduled:0\r\n"
-        "aof_last_rewrite_time_sec:-1\r\n"
-        "aof_current_rewrite_time_sec:-1\r\n"
-        "aof_last_bgrewrite_status:ok\r\n"
-        "aof_rewrites:0\r\n"
-        "aof_rewrites_consecutive_failures:0\r\n"
-        "aof_last_write_status:%s\r\n"
-        "aof_last_cow_size:0\r\n"
-        "module_fork_in_progress:0\r\n"
-        "module_fork_last_cow_size:0\r\n",
-        s->loading ? 1 : 0, s->dirty, (long long)s->lastsave, aof_enabled(s), aof_last_write_status(s));
-    return aof_info_tail(s, out);   /* aof_current_size ... when the log is on */
+    return persist_info(s, out);   /* persist/persist.c: Redis 7.0's fields */
 }
 
 static sbuf sec_stats(server *s, sbuf out)
@@ -511,6 +482,8 @@ static const struct section {
     {"latencystats", NULL, "Latencystats", 0, sec_latencystats},
     {"cluster", NULL, "Cluster", 1, sec_cluster},
     {"keyspace", NULL, "Keyspace", 1, sec_keyspace},
+    {"queues", NULL, "Queues", 2, queue_info},   /* 2: in default only while queues exist */
+    {"streams", NULL, "Streams", 0, stream_groups_info},   /* walks every key: not in default */
 };
 
 #define NSECTIONS (sizeof sections / sizeof sections[0])
@@ -527,7 +500,7 @@ sbuf info_generate(server *s, int n, char *const *names)
         }
         for (size_t j = 0; j < NSECTIONS; j++) {
             const struct section *sec = &sections[j];
-            if (!strcasecmp(a, "default") ? sec->in_default
+            if (!strcasecmp(a, "default") ? (sec->in_default == 1 || (sec->in_default == 2 && queue_info_any(s)))
                 : (!strcasecmp(a, sec->name) || (sec->alias && !strcasecmp(a, sec->alias))))
                 mask |= 1u << j;
         }

@@ -4,7 +4,7 @@
  */
 #include "server.h"
 #include "log.h"
-#include "aof.h"
+#include "persist.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
     log_notice("Rill %s starting, pid=%d", RILL_VERSION, (int)getpid());
     if (s->cfg.config_file) log_notice("Configuration loaded from %s", s->cfg.config_file);
     else log_notice("No config file given, using the defaults");
-    if (aof_start(s, err, sizeof err) != 0) {
+    if (persist_start(s, err, sizeof err) != 0) {
         log_warning("%s", err);
         server_free(s);
         return 1;

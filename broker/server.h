@@ -61,6 +61,17 @@ typedef struct server {
     long long start_ms;
     long long cmd_start_ms;  /* the time a command runs at (expiry checks) */
     uint64_t cronloops;
+    struct loop_spin {       /* adaptive poll before sleeping (server.c loop_spin) */
+        long long budget_ns; /* current spin limit; 0 = sleep at once */
+        long long seen;      /* reads + accepts counted at the last check */
+        int idle_iters;      /* iterations since the budget fell to 0 */
+    } spin;
+    struct cmd_clock {       /* times commands for commandstats (server.c cmd_clock_us) */
+        int tsc;             /* 0 clock_gettime, 1 invariant TSC uncalibrated, 2 calibrated */
+        unsigned long long tsc0;
+        long long ns0;
+        double us_per_tick;
+    } clk;
 
     db *dbs;
     int ndb;
@@ -93,6 +104,7 @@ typedef struct server {
     /* Effects (see effect.h) */
     struct effect_sink *sinks;
     struct aof *aof;          /* the append log (persist/aof.h), NULL when off */
+    struct persist *persist;  /* snapshot child, save points (persist/persist.h) */
 
     server_stats stat;
     char runid[41];
@@ -103,6 +115,7 @@ typedef struct server {
 
     struct ps_index *pubsub;  /* subscriptions (pubsub/pubsub.h) */
     struct block_state *blk;  /* blocked clients, ready keys (blocking.h) */
+    struct qreg *queues;      /* job queues: registry and timer (cmd_queue.c) */
 } server;
 
 /* server_new builds a server from cfg (which it takes over). */

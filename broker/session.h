@@ -71,6 +71,8 @@ typedef struct session {
     const reply_ops *rops;
     int fd;                       /* -1 for non-socket sessions */
     void *fe_state;               /* the front end's per-session state (native: its pipe, reply builder) */
+    int fe_pending;               /* the front end holds output outside obuf (native: parked or
+                                     log-held replies): before-sleep calls flush even when obuf is empty */
     struct event *rev, *wev;
     int resp;                     /* 2 or 3 */
     uint32_t flags;

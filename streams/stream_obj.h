@@ -54,5 +54,7 @@ int stream_groups_rewrite(const stream_value *sv, const char *key, size_t klen,
 /* stream_groups_reply_full replies XINFO STREAM FULL's "groups" value
  * (an array; count limits each PEL / consumer PEL as Redis does, 0 = all). */
 void stream_groups_reply_full(struct session *c, const stream_value *sv, long long count);
+/* stream_groups_info appends INFO's "# Streams" lines to out (returns it). */
+sbuf stream_groups_info(struct server *s, sbuf out);
 
 #endif

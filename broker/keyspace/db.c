@@ -288,6 +288,7 @@ long long db_empty(server *s, db *d, int async)
     }
     d->avg_ttl = 0;
     d->expire_cursor = 0;
+    if (n) block_signal_all_keys(s, d);   /* blocked XREADGROUP readers get UNBLOCKED */
     return n;
 }
 

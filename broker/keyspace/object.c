@@ -9,7 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-const obj_type *obj_types[OBJ_TYPE_MAX];
+/* string_rewrite (snapshot interface): SET key value.  Strings are freed,
+ * copied and measured by the functions below, not through the table. */
+static int string_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn *emit, void *priv)
+{
+    char buf[24];
+    const char *argv[3] = {"SET", key, NULL};
+    size_t lens[3] = {3, klen, 0};
+    argv[2] = obj_string_ptr(o, buf, &lens[2]);
+    return emit(priv, 3, argv, lens);
+}
+
+static const obj_type string_obj_type = {.name = "string", .rewrite = string_rewrite};
+
+const obj_type *obj_types[OBJ_TYPE_MAX] = {[OBJ_STRING] = &string_obj_type};
 unsigned obj_lru_clock;
 
 static obj shared_ints[OBJ_SHARED_INTEGERS];

@@ -13,7 +13,9 @@
 #include "native_codec.h"
 #include "alloc.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void builder_release(native_builder *b);
@@ -348,12 +350,17 @@ static void n_set_deferred(struct session *c, void *handle, reply_agg kind, long
     pop_full(b);
 }
 
-/* n_raw: already-encoded RESP (DEBUG ERROR, shared messages).  The single
+/* n_raw: already-encoded RESP (DEBUG ERROR, shared messages).  Pushes go
+ * to the builder's on_push when it has one.  The single
  * line types become their values; anything else is passed on as a bulk. */
 static void n_raw(struct session *c, const void *p, size_t n)
 {
     const char *s = p;
     size_t len = n;
+    if (B(c)->on_push && n && (s[0] == '>' || s[0] == '*')) {
+        B(c)->on_push(c, p, n);
+        return;
+    }
     if (len >= 2 && s[len - 2] == '\r' && s[len - 1] == '\n') len -= 2;
     if (len >= 1 && s[0] == '-' && !memchr(s, '\n', len)) n_error(c, s + 1, len - 1);
     else if (len >= 1 && s[0] == '+' && !memchr(s, '\n', len)) n_simple(c, s + 1, len - 1);
@@ -376,3 +383,100 @@ const reply_ops native_reply_ops = {
     .set_deferred = n_set_deferred,
     .raw = n_raw,
 };
+
+/* ------------------------------------------------------------------------
+ * pushes: RESP aggregates (pub/sub messages) back into values
+ * ------------------------------------------------------------------------ */
+
+#define PUSH_MAX_DEPTH 8
+
+/* parse_line finds the CRLF-terminated line at p: its payload length in
+ * *len, or -1 when incomplete. */
+static long parse_line(const char *p, const char *end, size_t *len)
+{
+    const char *e = memchr(p, '\r', (size_t)(end - p));
+    if (!e || e + 1 >= end || e[1] != '\n') return -1;
+    *len = (size_t)(e - p);
+    return (long)(*len + 2);
+}
+
+static int parse_ll(const char *p, size_t n, long long *out)
+{
+    if (n == 0 || n > 20) return -1;
+    char buf[24];
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    char *e;
+    errno = 0;
+    long long v = strtoll(buf, &e, 10);
+    if (*e || errno) return -1;
+    *out = v;
+    return 0;
+}
+
+static size_t parse_value(const char *p, const char *end, int depth, Rill__Value **out)
+{
+    size_t len;
+    if (p >= end || depth > PUSH_MAX_DEPTH) return 0;
+    long hl = parse_line(p + 1, end, &len);
+    if (hl < 0) return 0;
+    const char *body = p + 1;
+    size_t used = 1 + (size_t)hl;
+    Rill__Value *v = xmalloc(sizeof *v);
+    rill__value__init(v);
+    long long n;
+    switch (p[0]) {
+    case '+':
+    case '-':
+        v->kind = p[0] == '+' ? RILL__VALUE__KIND__SIMPLE : RILL__VALUE__KIND__ERROR;
+        set_bytes(v, body, len);
+        break;
+    case ':':
+        if (parse_ll(body, len, &n) < 0) goto bad;
+        v->kind = RILL__VALUE__KIND__INTEGER;
+        v->integer = n;
+        break;
+    case '_':
+        break;
+    case '$':
+        if (parse_ll(body, len, &n) < 0) goto bad;
+        if (n < 0) break;   /* RESP2 null */
+        if ((unsigned long long)n + 2 > (unsigned long long)(end - (p + used))) goto bad;
+        if (p[used + n] != '\r' || p[used + n + 1] != '\n') goto bad;
+        v->kind = RILL__VALUE__KIND__BULK;
+        set_bytes(v, p + used, (size_t)n);
+        used += (size_t)n + 2;
+        break;
+    case '*':
+    case '>':
+        if (parse_ll(body, len, &n) < 0) goto bad;
+        if (n < 0) break;
+        if (n > (long long)(end - p)) goto bad;   /* each element takes bytes */
+        v->kind = p[0] == '*' ? RILL__VALUE__KIND__ARRAY : RILL__VALUE__KIND__PUSH;
+        v->elems = xmalloc((n ? (size_t)n : 1) * sizeof *v->elems);
+        for (long long i = 0; i < n; i++) {
+            size_t k = parse_value(p + used, end, depth + 1, &v->elems[i]);
+            if (!k) goto bad;
+            v->n_elems++;
+            used += k;
+        }
+        break;
+    default:
+        goto bad;
+    }
+    *out = v;
+    return used;
+bad:
+    native_value_free(v);
+    return 0;
+}
+
+size_t native_parse_push(const void *p, size_t n, Rill__Value **out)
+{
+    *out = NULL;
+    const char *s = p;
+    if (n == 0 || (s[0] != '>' && s[0] != '*')) return 0;
+    size_t used = parse_value(s, s + n, 0, out);
+    if (used) (*out)->kind = RILL__VALUE__KIND__PUSH;
+    return used;
+}

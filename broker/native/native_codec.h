@@ -23,6 +23,8 @@
 #include "reply.h"
 #include "rill.pb-c.h"
 
+struct session;
+
 /* At most this many arguments in one request (RESP's multibulk limit). */
 #define NATIVE_MAX_ARGC (1024 * 1024)
 
@@ -58,6 +60,10 @@ typedef struct native_builder {
     int depth, capdepth;
     int active;                 /* a request is being answered */
     long long dropped;          /* values written with no request active */
+    /* on_push, if set, takes pushes written as raw RESP aggregates (pub/sub
+     * messages: "*" or ">" first) instead of the tree: they are not part of
+     * any request's reply (the listener queues them for POLL). */
+    void (*on_push)(struct session *c, const void *p, size_t n);
 } native_builder;
 
 void native_builder_init(native_builder *b);
@@ -79,6 +85,13 @@ void native_value_free(Rill__Value *v);
  * which must hold native_reply_size(id, value) bytes. */
 size_t native_reply_size(uint64_t id, const Rill__Value *value);
 size_t native_encode_reply(uint64_t id, const Rill__Value *value, uint8_t *out);
+
+/* native_parse_push reads one RESP aggregate of pushes' shape (">" or "*"
+ * first: bulks, integers, simple strings, errors, nulls, nested arrays) at
+ * p[0..n) into a new PUSH value (*out, free with native_value_free).
+ * Returns the bytes it took, or 0 (and *out NULL) if they are not one
+ * complete valid aggregate. */
+size_t native_parse_push(const void *p, size_t n, Rill__Value **out);
 
 /* The reply_ops of native sessions.  Their contract: c->fe_state points at
  * a struct whose first member is the session's native_builder. */

@@ -24,50 +24,84 @@
  * command returns.  When the socket's send queue is full the reply waits
  * in the listener's queue (in order) until SENDFD reports room.
  *
- * Not yet over native (DESIGN.md's parked requests and POLL long-polls,
- * issue 8's later parts): blocking commands outside MULTI and the
- * subscribe family get an error reply.
+ * Parked requests (docs/protocol.md).  A command that blocks (blocking.h)
+ * keeps its request message in nc->parked and the builder stays active, so
+ * the reply written when it is served or times out lands in the tree; the
+ * unblock marks the session for writing and native_flush (before-sleep)
+ * sends it.  While a request is parked, later requests of the session wait
+ * undecoded in nc->waiting (bounded by client-query-buffer-limit) and run
+ * from the listener's run event once it is answered: a session's requests
+ * run in order, as over RESP.  POLL is the exception: handled on arrival.
+ *
+ * Pushes (pub/sub messages) reach a native session as raw RESP through
+ * reply_raw; the builder's on_push hook appends them to the session's
+ * output buffer, which serves as the outbox: so client-output-buffer-limit,
+ * CLIENT LIST's omem and INFO count it exactly as for a RESP subscriber.
+ * A parked POLL (nc->poll) is answered from it: the RESP aggregates are
+ * turned back into PUSH values (native_parse_push), at most max-batch.
+ *
+ * appendfsync always: a reply produced while the session waits for the
+ * log (SESS_AOF_WAIT, set by aof.c during the command) goes to nc->held
+ * instead of the socket, and so does every later reply of the session
+ * until the release marks it for writing and native_flush sends them in
+ * order.  c->fe_pending tells before-sleep to call native_flush although
+ * the output buffer is empty (parked, held or waiting requests).
  *
  * A listen failure is fatal when native-listen was configured; with the
- * default (tcp://127.0.0.1:7379) it is logged and the server runs without
- * native clients, so several servers can run side by side (decisions.md).
+ * default it is logged and the server runs without native clients, so
+ * several servers can run side by side (decisions.md).
  */
 #include "listener.h"
 #include "server.h"
 #include "session.h"
 #include "alloc.h"
+#include "command.h"
 #include "log.h"
+#include "object.h"
 #include "native_codec.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-#define NATIVE_DEFAULT_LISTEN "tcp://127.0.0.1:7379"
+#define NATIVE_DEFAULT_LISTEN "tcp://127.0.0.1:7379 ipc://rill.sock"
 #define MAX_RECV_PER_CALL 1024
 #define DEAD_RING 4096
 #define MAX_URLS 16
+#define POLL_DEFAULT_BATCH 1024
 
 typedef struct outmsg {
     nng_msg *m;
     struct outmsg *next;
 } outmsg;
 
+/* A FIFO of NNG messages. */
+typedef struct msgq {
+    outmsg *head, *tail;
+    long len;
+} msgq;
+
 typedef struct native_listener {
     server *s;
     nng_socket sock;
     int sock_open;
     struct event *rev, *wev, *nev;
+    struct event *kev;              /* run event: requests that waited behind a parked one */
     int efd;                        /* eventfd: pipe removals queued */
 
     /* Filled by NNG threads under mu; drained by the core. */
@@ -79,8 +113,12 @@ typedef struct native_listener {
     uint32_t dead[DEAD_RING];       /* recently removed pipe ids */
     int dead_pos;
 
-    outmsg *outq, *outq_tail;       /* replies waiting for room */
-    long outq_len;
+    msgq outq;                      /* replies waiting for room */
+    uint32_t *runq;                 /* pipe ids whose waiting requests may run */
+    int nrunq, caprunq;
+    argv_t scratch;                 /* decoding a request that arrives while another is parked */
+    char *ipc[MAX_URLS];            /* socket files we listen on: removed at close */
+    int nipc;
 } native_listener;
 
 typedef struct native_conn {
@@ -90,6 +128,18 @@ typedef struct native_conn {
     nng_pipe pipe;
     uint32_t pipe_id;
     int keep_pipe;                  /* QUIT: end the session, leave the pipe to reconnect */
+    int quit_pending;               /* QUIT answered but held: end the session once sent */
+
+    nng_msg *parked;                /* the blocked command's request (its routing header) */
+    uint64_t parked_id;
+    msgq waiting;                   /* later requests, undecoded, run once unparked */
+    size_t waiting_bytes;
+    msgq held;                      /* encoded replies waiting for the append log */
+
+    nng_msg *poll;                  /* the parked POLL */
+    uint64_t poll_id;
+    long poll_batch;
+    struct event *poll_timer;
 } native_conn;
 
 static int native_flush(session *c);
@@ -115,6 +165,37 @@ static uint64_t pipe_hash(const void *key)
 }
 
 static const dict_type pipe_dict_type = {.hash = pipe_hash};
+
+/* ---- message queues ------------------------------------------------------ */
+
+static void msgq_push(msgq *q, nng_msg *m)
+{
+    outmsg *o = xmalloc(sizeof *o);
+    o->m = m;
+    o->next = NULL;
+    if (q->tail) q->tail->next = o;
+    else q->head = o;
+    q->tail = o;
+    q->len++;
+}
+
+static nng_msg *msgq_pop(msgq *q)
+{
+    outmsg *o = q->head;
+    if (!o) return NULL;
+    q->head = o->next;
+    if (!q->head) q->tail = NULL;
+    q->len--;
+    nng_msg *m = o->m;
+    xfree(o);
+    return m;
+}
+
+static void msgq_free(msgq *q)
+{
+    nng_msg *m;
+    while ((m = msgq_pop(q)) != NULL) nng_msg_free(m);
+}
 
 /* ---- pipe events (NNG threads) ----------------------------------------- */
 
@@ -174,11 +255,14 @@ static void fmt_nng_addr(const nng_sockaddr *sa, char *out, size_t len)
     }
 }
 
+static void on_push(session *c, const void *p, size_t n);
+
 static native_conn *conn_new(native_listener *l, nng_pipe p)
 {
     server *s = l->s;
     native_conn *nc = xcalloc(1, sizeof *nc);
     native_builder_init(&nc->b);
+    nc->b.on_push = on_push;
     nc->l = l;
     nc->pipe = p;
     nc->pipe_id = (uint32_t)nng_pipe_id(p);
@@ -197,22 +281,40 @@ static native_conn *conn_new(native_listener *l, nng_pipe p)
     return nc;
 }
 
-/* native_close: the session is being freed (core only). */
+static void schedule_run(native_listener *l, uint32_t pipe_id)
+{
+    if (l->nrunq == l->caprunq) {
+        l->caprunq = l->caprunq ? l->caprunq * 2 : 16;
+        l->runq = xrealloc(l->runq, (size_t)l->caprunq * sizeof *l->runq);
+    }
+    l->runq[l->nrunq++] = pipe_id;
+    event_active(l->kev, EV_TIMEOUT, 0);
+}
+
+/* native_close: the session is being freed (core only).  Whatever it had
+ * parked or waiting goes with it. */
 static void native_close(session *c)
 {
     native_conn *nc = c->fe_state;
     if (!nc) return;
     native_listener *l = nc->l;
+    if (nc->parked) nng_msg_free(nc->parked);
+    if (nc->poll) nng_msg_free(nc->poll);
+    if (nc->poll_timer) event_free(nc->poll_timer);
+    msgq_free(&nc->held);
     if (l) {
-        dict_delete(l->conns, (void *)(uintptr_t)nc->pipe_id);
+        if (dict_fetch(l->conns, (void *)(uintptr_t)nc->pipe_id) == nc)   /* not after QUIT: a new one may be there */
+            dict_delete(l->conns, (void *)(uintptr_t)nc->pipe_id);
         if (!nc->keep_pipe) {
             mark_dead(l, nc->pipe_id);   /* requests still queued from it are dropped */
             nng_pipe_close(nc->pipe);
         }
     }
+    msgq_free(&nc->waiting);
     native_builder_free(&nc->b);
     xfree(nc);
     c->fe_state = NULL;
+    c->fe_pending = 0;
 }
 
 static void drain_removed(native_listener *l)
@@ -239,6 +341,7 @@ static void drain_removed(native_listener *l)
         if (nc) {
             log_verbose("Native client gone id=%llu addr=%s", (unsigned long long)nc->c->id, nc->c->addr);
             nc->keep_pipe = 1;   /* already gone */
+            nc->quit_pending = 0;
             session_close_async(nc->c);
         }
     }
@@ -250,18 +353,6 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- sending ------------------------------------------------------------ */
-
-static void outq_push(native_listener *l, nng_msg *m)
-{
-    outmsg *o = xmalloc(sizeof *o);
-    o->m = m;
-    o->next = NULL;
-    if (l->outq_tail) l->outq_tail->next = o;
-    else l->outq = o;
-    l->outq_tail = o;
-    l->outq_len++;
-    event_add(l->wev, NULL);
-}
 
 /* try_send hands m to NNG; 1 sent (or dropped for good), 0 no room. */
 static int try_send(native_listener *l, nng_msg *m)
@@ -281,43 +372,61 @@ static int try_send(native_listener *l, nng_msg *m)
 
 static void send_reply(native_listener *l, nng_msg *m)
 {
-    if (l->outq || !try_send(l, m)) outq_push(l, m);
+    if (l->outq.head || !try_send(l, m)) {
+        msgq_push(&l->outq, m);
+        event_add(l->wev, NULL);
+    }
 }
 
 static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
     native_listener *l = arg;
-    while (l->outq) {
-        outmsg *o = l->outq;
-        if (!try_send(l, o->m)) return;
-        l->outq = o->next;
-        if (!l->outq) l->outq_tail = NULL;
-        l->outq_len--;
+    while (l->outq.head) {
+        if (!try_send(l, l->outq.head->m)) return;
+        outmsg *o = l->outq.head;
+        o->m = NULL;   /* handed over */
+        l->outq.head = o->next;
+        if (!l->outq.head) l->outq.tail = NULL;
+        l->outq.len--;
         xfree(o);
     }
     event_del(l->wev);
 }
 
-static int native_flush(session *c)
-{
-    return 0;   /* each reply is handed to NNG as its command ends */
-}
-
-/* reply_to builds the Reply for header (the request's routing header). */
-static void reply_to(native_listener *l, native_conn *nc, nng_msg *req, uint64_t id, Rill__Value *v)
+/* build_reply encodes Reply{id, v} routed like req (NULL: out of memory). */
+static nng_msg *build_reply(native_conn *nc, nng_msg *req, uint64_t id, const Rill__Value *v)
 {
     size_t n = native_reply_size(id, v);
     nng_msg *r;
     if (nng_msg_alloc(&r, n) != 0) {
         log_warning("Native reply: out of memory for %zu bytes", n);
-        return;
+        return NULL;
     }
     native_encode_reply(id, v, nng_msg_body(r));
     if (nng_msg_header_append(r, nng_msg_header(req), nng_msg_header_len(req)) != 0) {
         nng_msg_free(r);
-        return;
+        return NULL;
     }
     if (nc) nc->c->net_out += (long long)n;
+    return r;
+}
+
+static void update_pending(native_conn *nc)
+{
+    nc->c->fe_pending = nc->parked || nc->held.head || nc->waiting.head || nc->quit_pending;
+}
+
+/* answer sends the reply to req, or holds it while the session waits for
+ * the append log (and behind replies already held, to keep their order). */
+static void answer(native_listener *l, native_conn *nc, nng_msg *req, uint64_t id, const Rill__Value *v, int may_hold)
+{
+    nng_msg *r = build_reply(nc, req, id, v);
+    if (!r) return;
+    if (nc && may_hold && ((nc->c->flags & SESS_AOF_WAIT) || nc->held.head)) {
+        msgq_push(&nc->held, r);
+        update_pending(nc);
+        return;
+    }
     send_reply(l, r);
 }
 
@@ -328,21 +437,262 @@ static void reply_error_now(native_listener *l, native_conn *nc, nng_msg *req, u
     v.str.data = (uint8_t *)msg;
     v.str.len = strlen(msg);
     l->s->stat.total_error_replies++;
-    reply_to(l, nc, req, id, &v);
+    answer(l, nc, req, id, &v, 1);
 }
 
-/* ---- receiving ---------------------------------------------------------- */
+/* ---- POLL ---------------------------------------------------------------- */
 
-static int not_yet_native(command *cmd, session *c)
+/* on_push: a pub/sub message for c (raw RESP): into the outbox. */
+static void on_push(session *c, const void *p, size_t n)
+{
+    session_out(c, p, n);
+    session_mark_write(c);   /* checks the output-buffer limit; the flush answers a parked POLL */
+}
+
+static void poll_done(native_conn *nc)
+{
+    nng_msg_free(nc->poll);
+    nc->poll = NULL;
+    if (nc->poll_timer) evtimer_del(nc->poll_timer);
+}
+
+/* answer_poll answers the parked POLL with what the outbox holds (up to
+ * its batch; nothing: an empty ARRAY). */
+static void answer_poll(native_conn *nc)
+{
+    session *c = nc->c;
+    Rill__Value arr = RILL__VALUE__INIT;
+    arr.kind = RILL__VALUE__KIND__ARRAY;
+    size_t cap = 0;
+    while ((long)arr.n_elems < nc->poll_batch && session_out_pending(c)) {
+        Rill__Value *v;
+        size_t k = native_parse_push(c->obuf + c->osent, session_out_pending(c), &v);
+        if (!k) {   /* cannot happen (on_push takes whole aggregates): drop the rest, loudly */
+            log_warning("Native client id=%llu: unreadable push in the outbox; %zu bytes dropped",
+                        (unsigned long long)c->id, session_out_pending(c));
+            session_out_sent(c, session_out_pending(c));
+            break;
+        }
+        if (arr.n_elems == cap) {
+            cap = cap ? cap * 2 : 16;
+            arr.elems = xrealloc(arr.elems, cap * sizeof *arr.elems);
+        }
+        arr.elems[arr.n_elems++] = v;
+        session_out_sent(c, k);
+    }
+    answer(nc->l, nc, nc->poll, nc->poll_id, &arr, 0);
+    for (size_t i = 0; i < arr.n_elems; i++) native_value_free(arr.elems[i]);
+    xfree(arr.elems);
+    poll_done(nc);
+}
+
+static void on_poll_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    native_conn *nc = arg;
+    if (!nc->l) return;
+    server_update_time(nc->l->s);
+    if (nc->poll) answer_poll(nc);
+}
+
+/* handle_poll: ["POLL"] or ["POLL", max-wait-ms, max-batch].  Takes m. */
+static void handle_poll(native_listener *l, native_conn *nc, nng_msg *m, uint64_t id, argv_t *a)
+{
+    server *s = l->s;
+    session *c = nc->c;
+    long long wait = 0, batch = POLL_DEFAULT_BATCH;
+    const char *err = NULL;
+    if (!(c->flags & SESS_AUTHENTICATED) && s->cfg.requirepass && s->cfg.requirepass[0])
+        err = "NOAUTH Authentication required.";
+    else if (a->argc != 1 && a->argc != 3)
+        err = "ERR wrong number of arguments for 'poll' command";
+    else if (a->argc == 3 && (!str_to_ll(a->argv[1], sbuf_len(a->argv[1]), &wait) || wait < 0))
+        err = "ERR timeout is not an integer or out of range";
+    else if (a->argc == 3 && (!str_to_ll(a->argv[2], sbuf_len(a->argv[2]), &batch) || batch < 1 || batch > INT_MAX))
+        err = "ERR max-batch is not an integer or out of range";
+    argv_reset(a);
+    if (err) {
+        reply_error_now(l, nc, m, id, err);
+        nng_msg_free(m);
+        return;
+    }
+    if (nc->poll) {   /* one POLL parked per session: the older one is answered empty */
+        nc->poll_batch = 0;
+        answer_poll(nc);
+    }
+    nc->poll = m;
+    nc->poll_id = id;
+    nc->poll_batch = (long)batch;
+    if (session_out_pending(c)) {
+        answer_poll(nc);
+        return;
+    }
+    if (wait > 0) {
+        if (!nc->poll_timer) nc->poll_timer = evtimer_new(s->base, on_poll_timeout, nc);
+        struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)((wait % 1000) * 1000)};
+        evtimer_add(nc->poll_timer, &tv);
+    }
+}
+
+/* ---- running requests ---------------------------------------------------- */
+
+static int is_poll(const argv_t *a)
+{
+    return a->argc >= 1 && sbuf_len(a->argv[0]) == 4 && !strncasecmp(a->argv[0], "poll", 4);
+}
+
+/* Commands whose reply is an ARRAY of confirmation pushes over native. */
+static int is_subscribe_family(const command *cmd)
 {
     static const char *const subs[] = {"subscribe", "psubscribe", "ssubscribe", "unsubscribe",
-                                       "punsubscribe", "sunsubscribe", "monitor", NULL};
-    if (!cmd) return 0;
-    if ((cmd->flags & CMD_BLOCKING) && !(c->flags & SESS_MULTI)) return 1;
-    for (int i = 0; subs[i]; i++)
+                                       "punsubscribe", "sunsubscribe", NULL};
+    for (int i = 0; cmd && subs[i]; i++)
         if (!strcasecmp(cmd->name, subs[i])) return 1;
     return 0;
 }
+
+/* finish_reply answers req with the tree the builder holds. */
+static void finish_reply(native_conn *nc, nng_msg *req, uint64_t id, int wrap)
+{
+    Rill__Value *v = native_builder_finish(&nc->b);
+    if (wrap && v->kind == RILL__VALUE__KIND__PUSH) {   /* one confirmation: still an ARRAY of them */
+        Rill__Value *arr = xmalloc(sizeof *arr);
+        rill__value__init(arr);
+        arr->kind = RILL__VALUE__KIND__ARRAY;
+        arr->elems = xmalloc(sizeof *arr->elems);
+        arr->elems[0] = v;
+        arr->n_elems = 1;
+        v = arr;
+    }
+    answer(nc->l, nc, req, id, v, 1);
+    native_value_free(v);
+}
+
+/* run_request runs the command in c->args for request m (taking m). */
+static void run_request(native_listener *l, native_conn *nc, nng_msg *m, uint64_t id)
+{
+    session *c = nc->c;
+    server *s = l->s;
+    nc->b.active = 1;
+    command *cmd = command_lookup(s, c->args.argv[0], sbuf_len(c->args.argv[0]));
+    if (cmd && !strcasecmp(cmd->name, "monitor") && !(c->flags & SESS_MULTI))
+        reply_error(c, "ERR 'monitor' is not supported over the native protocol");
+    else
+        server_process_command(c);
+    if (c->flags & SESS_BLOCKED) {   /* parked: answered when served or timed out (native_flush) */
+        nc->parked = m;
+        nc->parked_id = id;
+        update_pending(nc);
+        return;
+    }
+    argv_reset(&c->args);
+    finish_reply(nc, m, id, is_subscribe_family(cmd) && !(c->flags & SESS_MULTI));
+    nng_msg_free(m);
+
+    if (c->flags & SESS_CLOSE_AFTER_REPLY) {
+        /* QUIT ends the session; the pipe stays, so the OK can still leave
+         * (the next request opens a fresh session).  Anything else that
+         * closes after replying (CLIENT KILL of itself) drops the pipe. */
+        extern cmd_fn cmd_quit;
+        nc->keep_pipe = c->cmd && c->cmd->fn == cmd_quit;
+        if (nc->poll) {
+            nc->poll_batch = 0;
+            answer_poll(nc);
+        }
+        if (nc->keep_pipe) {   /* the pipe's next request opens a new session at once */
+            if (dict_fetch(l->conns, (void *)(uintptr_t)nc->pipe_id) == nc)
+                dict_delete(l->conns, (void *)(uintptr_t)nc->pipe_id);
+            if (nc->held.head) {   /* its OK waits for the log: end the session after it */
+                nc->quit_pending = 1;
+                update_pending(nc);
+                return;
+            }
+        }
+        session_close_async(c);
+    }
+}
+
+/* decode_into decodes m's body into a (empty); on error answers it and
+ * returns -1 (m is still the caller's). */
+static int decode_into(native_listener *l, native_conn *nc, nng_msg *m, argv_t *a, uint64_t *id)
+{
+    session *c = nc->c;
+    *id = 0;
+    int rc = native_decode_request(nng_msg_body(m), nng_msg_len(m), (size_t)l->s->cfg.native_max_frame, id, a);
+    if (rc == NATIVE_OK) return 0;
+    char msg[160];
+    log_verbose("Native protocol error (%s) from client: id=%llu addr=%s", native_strerror(rc),
+                (unsigned long long)c->id, c->addr);
+    snprintf(msg, sizeof msg, "ERR Protocol error: %s", native_strerror(rc));
+    reply_error_now(l, nc, m, *id, msg);
+    return -1;
+}
+
+/* run_waiting runs the requests that waited behind a parked one, until
+ * one parks again. */
+static void run_waiting(native_listener *l, native_conn *nc)
+{
+    session *c = nc->c;
+    while (!nc->parked && nc->waiting.head &&
+           !(c->flags & (SESS_CLOSE_ASAP | SESS_CLOSE_AFTER_REPLY))) {
+        nng_msg *m = msgq_pop(&nc->waiting);
+        nc->waiting_bytes -= nng_msg_len(m);
+        uint64_t id;
+        if (decode_into(l, nc, m, &c->args, &id) < 0) {
+            nng_msg_free(m);
+            continue;
+        }
+        c->last_interaction = l->s->mstime;
+        run_request(l, nc, m, id);
+        if (c->fe_state != nc) return;   /* cannot happen (closing is deferred); be safe */
+    }
+    update_pending(nc);
+}
+
+static void on_run(evutil_socket_t fd, short what, void *arg)
+{
+    native_listener *l = arg;
+    server_update_time(l->s);
+    uint32_t *ids = l->runq;
+    int n = l->nrunq;
+    l->runq = NULL;
+    l->nrunq = l->caprunq = 0;
+    for (int i = 0; i < n; i++) {
+        native_conn *nc = dict_fetch(l->conns, (void *)(uintptr_t)ids[i]);
+        if (nc) run_waiting(l, nc);
+    }
+    xfree(ids);
+}
+
+/* native_flush (before-sleep, never while the session waits for the log):
+ * sends the parked command's reply once it was answered, then the held
+ * replies, answers a parked POLL from the outbox, and lets waiting
+ * requests run. */
+static int native_flush(session *c)
+{
+    native_conn *nc = c->fe_state;
+    if (!nc || !nc->l) return 0;
+    native_listener *l = nc->l;
+    if (nc->parked && !(c->flags & SESS_BLOCKED)) {
+        nng_msg *m = nc->parked;
+        nc->parked = NULL;
+        finish_reply(nc, m, nc->parked_id, 0);
+        nng_msg_free(m);
+    }
+    if (!(c->flags & SESS_AOF_WAIT)) {
+        nng_msg *r;
+        while ((r = msgq_pop(&nc->held)) != NULL) send_reply(l, r);
+        if (nc->quit_pending) {
+            nc->quit_pending = 0;
+            session_close_async(c);
+        }
+    }
+    if (nc->poll && session_out_pending(c)) answer_poll(nc);
+    if (!nc->parked && nc->waiting.head && !(c->flags & SESS_CLOSE_ASAP)) schedule_run(l, nc->pipe_id);
+    update_pending(nc);
+    return 0;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
 
 static void handle_request(native_listener *l, nng_msg *m)
 {
@@ -376,41 +726,40 @@ static void handle_request(native_listener *l, nng_msg *m)
     c->last_interaction = s->mstime;
 
     uint64_t id = 0;
-    int rc = native_decode_request(nng_msg_body(m), len, (size_t)s->cfg.native_max_frame, &id, &c->args);
-    if (rc != NATIVE_OK) {
-        char msg[160];
-        log_verbose("Native protocol error (%s) from client: id=%llu addr=%s", native_strerror(rc),
-                    (unsigned long long)c->id, c->addr);
-        snprintf(msg, sizeof msg, "ERR Protocol error: %s", native_strerror(rc));
-        reply_error_now(l, nc, m, id, msg);
+    if (nc->parked || nc->waiting.head) {
+        /* Another request is parked: this one waits its turn, unless it is a POLL. */
+        if (decode_into(l, nc, m, &l->scratch, &id) < 0) {
+            nng_msg_free(m);
+            return;
+        }
+        if (is_poll(&l->scratch)) {
+            handle_poll(l, nc, m, id, &l->scratch);
+            return;
+        }
+        argv_reset(&l->scratch);
+        if (nc->waiting_bytes + len > (size_t)s->cfg.client_query_buffer_limit) {
+            sbuf info = session_info_line(c, sbuf_empty(256));
+            log_warning("Closing client that reached max query buffer length: %s (requests waiting behind a parked one: %zu bytes)",
+                        info, nc->waiting_bytes + len);
+            sbuf_free(info);
+            nng_msg_free(m);
+            session_close_async(c);
+            return;
+        }
+        nc->waiting_bytes += len;
+        msgq_push(&nc->waiting, m);
+        update_pending(nc);
+        return;
+    }
+    if (decode_into(l, nc, m, &c->args, &id) < 0) {
         nng_msg_free(m);
         return;
     }
-
-    nc->b.active = 1;
-    command *cmd = command_lookup(s, c->args.argv[0], sbuf_len(c->args.argv[0]));
-    if (not_yet_native(cmd, c))
-        reply_errorf(c, "ERR '%s' is not supported over the native protocol yet", cmd->name);
-    else
-        server_process_command(c);
-    if (c->flags & SESS_BLOCKED)
-        log_warning("Native client id=%llu blocked in '%s': blocking is not supported over native yet",
-                    (unsigned long long)c->id, cmd ? cmd->name : "?");
-    else
-        argv_reset(&c->args);
-    Rill__Value *v = native_builder_finish(&nc->b);
-    reply_to(l, nc, m, id, v);
-    native_value_free(v);
-    nng_msg_free(m);
-
-    if (c->flags & SESS_CLOSE_AFTER_REPLY) {
-        /* QUIT ends the session; the pipe stays, so the OK can still leave
-         * (the next request opens a fresh session).  Anything else that
-         * closes after replying (CLIENT KILL of itself) drops the pipe. */
-        extern cmd_fn cmd_quit;
-        nc->keep_pipe = c->cmd && c->cmd->fn == cmd_quit;
-        session_close_async(c);
+    if (is_poll(&c->args)) {
+        handle_poll(l, nc, m, id, &c->args);
+        return;
     }
+    run_request(l, nc, m, id);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -428,34 +777,168 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         handle_request(l, m);
     }
 }
-
 /* ---- open / close ------------------------------------------------------- */
 
 static void listener_free(native_listener *l)
 {
-    /* Sessions stay (the server frees them); they only forget us. */
-    if (l->conns) {
-        dict_iter it;
-        dict_entry *e;
-        dict_iter_init(&it, l->conns, 1);
-        while ((e = dict_next(&it)) != NULL) ((native_conn *)e->v.val)->l = NULL;
-        dict_iter_done(&it);
-    }
+    /* Sessions stay (the server frees them); they only forget us (those
+     * that ended by QUIT and wait for the log included: not in conns). */
+    for (session *c = l->s->clients; c; c = c->next)
+        if (c->ops == &native_session_ops && c->fe_state) {
+            native_conn *nc = c->fe_state;
+            nc->l = NULL;
+            if (nc->poll_timer) evtimer_del(nc->poll_timer);
+        }
     if (l->rev) event_free(l->rev);
     if (l->wev) event_free(l->wev);
     if (l->nev) event_free(l->nev);
-    while (l->outq) {
-        outmsg *o = l->outq;
-        l->outq = o->next;
-        nng_msg_free(o->m);
-        xfree(o);
-    }
+    if (l->kev) event_free(l->kev);
+    msgq_free(&l->outq);
+    argv_free(&l->scratch);
+    xfree(l->runq);
     if (l->sock_open) nng_close(l->sock);   /* waits for pipe callbacks: l must still be alive */
+    for (int i = 0; i < l->nipc; i++) {
+        if (unlink(l->ipc[i]) < 0 && errno != ENOENT)
+            log_warning("Could not remove native socket file %s: %s", l->ipc[i], strerror(errno));
+        xfree(l->ipc[i]);
+    }
     if (l->efd >= 0) close(l->efd);
     if (l->conns) dict_release(l->conns);
     free(l->removed);
     pthread_mutex_destroy(&l->mu);
     xfree(l);
+}
+
+/* resolve_url turns a relative ipc:// path into one under dir (new string). */
+static char *resolve_url(server *s, const char *url)
+{
+    const char *dir = s->cfg.dir && s->cfg.dir[0] ? s->cfg.dir : ".";
+    if (strncmp(url, "ipc://", 6) != 0 || url[6] == '/' || url[6] == '\0') return xstrdup(url);
+    size_t n = strlen(url) + strlen(dir) + 2;
+    char *out = xmalloc(n);
+    snprintf(out, n, "ipc://%s/%s", dir, url + 6);
+    return out;
+}
+
+/* remove_stale_ipc unlinks the socket file at path if no server answers on
+ * it (left by a crash); a live one is left alone (listen then fails). */
+static void remove_stale_ipc(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) return;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) return;
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && (errno == ECONNREFUSED || errno == ENOENT)) {
+        if (unlink(path) == 0) log_notice("Removed stale native socket file %s", path);
+    }
+    close(fd);
+}
+
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "can't open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = xmalloc(cap);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            if (cap > (16u << 20)) break;   /* no PEM file is that large */
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* tls_config builds the server-side TLS configuration from the
+ * native-tls-* options; NULL (err filled) if they are unusable. */
+static nng_tls_config *tls_config(server *s, char *err, size_t errlen)
+{
+    const char *cert = s->cfg.native_tls_cert_file, *key = s->cfg.native_tls_key_file;
+    const char *ca = s->cfg.native_tls_ca_file;
+    if (!cert || !cert[0] || !key || !key[0]) {
+        snprintf(err, errlen, "native-tls-cert-file and native-tls-key-file are required for tls+tcp://");
+        return NULL;
+    }
+    int auth = s->cfg.native_tls_auth_clients;
+    if (auth != 0 && (!ca || !ca[0])) {
+        snprintf(err, errlen, "native-tls-auth-clients needs native-tls-ca-file");
+        return NULL;
+    }
+    nng_tls_config *tc = NULL;
+    char *certpem = NULL, *keypem = NULL;
+    int rv;
+    if ((rv = nng_tls_config_alloc(&tc, NNG_TLS_MODE_SERVER)) != 0) {
+        snprintf(err, errlen, "nng_tls_config_alloc: %s", nng_strerror(rv));
+        return NULL;
+    }
+    if (!(certpem = read_file(cert, err, errlen)) || !(keypem = read_file(key, err, errlen))) goto fail;
+    if ((rv = nng_tls_config_own_cert(tc, certpem, keypem, NULL)) != 0) {
+        snprintf(err, errlen, "certificate '%s' / key '%s': %s", cert, key, nng_strerror(rv));
+        goto fail;
+    }
+    if (ca && ca[0] && (rv = nng_tls_config_ca_file(tc, ca)) != 0) {
+        snprintf(err, errlen, "native-tls-ca-file '%s': %s", ca, nng_strerror(rv));
+        goto fail;
+    }
+    static const nng_tls_auth_mode modes[] = {NNG_TLS_AUTH_MODE_NONE, NNG_TLS_AUTH_MODE_REQUIRED,
+                                              NNG_TLS_AUTH_MODE_OPTIONAL};
+    if ((rv = nng_tls_config_auth_mode(tc, modes[auth < 0 || auth > 2 ? 0 : auth])) != 0) {
+        snprintf(err, errlen, "nng_tls_config_auth_mode: %s", nng_strerror(rv));
+        goto fail;
+    }
+    xfree(certpem);
+    xfree(keypem);
+    return tc;
+fail:
+    xfree(certpem);
+    xfree(keypem);
+    nng_tls_config_free(tc);
+    return NULL;
+}
+
+/* listen_one starts listening on url; 0, or an NNG error / -1 (err filled). */
+static int listen_one(native_listener *l, const char *url, char *err, size_t errlen)
+{
+    server *s = l->s;
+    nng_listener nl;
+    int rv;
+    if (!strncmp(url, "ipc://", 6)) remove_stale_ipc(url + 6);
+    if ((rv = nng_listener_create(&nl, l->sock, url)) != 0) {
+        snprintf(err, errlen, "%s", nng_strerror(rv));
+        return rv;
+    }
+    if (!strncmp(url, "tls+tcp://", 10)) {
+        nng_tls_config *tc = tls_config(s, err, errlen);
+        if (!tc) {
+            nng_listener_close(nl);
+            return -1;
+        }
+        rv = nng_listener_set_ptr(nl, NNG_OPT_TLS_CONFIG, tc);
+        nng_tls_config_free(tc);   /* the listener holds its own reference */
+        if (rv != 0) {
+            snprintf(err, errlen, "NNG_OPT_TLS_CONFIG: %s", nng_strerror(rv));
+            nng_listener_close(nl);
+            return rv;
+        }
+    }
+    if ((rv = nng_listener_start(nl, 0)) != 0) {
+        snprintf(err, errlen, "%s", nng_strerror(rv));
+        nng_listener_close(nl);
+        return rv;
+    }
+    if (!strncmp(url, "ipc://", 6) && l->nipc < MAX_URLS) l->ipc[l->nipc++] = xstrdup(url + 6);
+    return 0;
 }
 
 static int native_lopen(server *s, void **state)
@@ -466,18 +949,18 @@ static int native_lopen(server *s, void **state)
     char *copy = xstrdup(conf);
     char *urls[MAX_URLS];
     int nurls = 0;
-    for (char *tok = strtok(copy, " \t,"); tok && nurls < MAX_URLS; tok = strtok(NULL, " \t,")) urls[nurls++] = tok;
-    if (nurls == 0) {
-        xfree(copy);
-        return 0;
-    }
+    for (char *tok = strtok(copy, " \t,"); tok && nurls < MAX_URLS; tok = strtok(NULL, " \t,"))
+        urls[nurls++] = resolve_url(s, tok);
+    xfree(copy);
+    if (nurls == 0) return 0;
 
     native_listener *l = xcalloc(1, sizeof *l);
     l->s = s;
     l->efd = -1;
     pthread_mutex_init(&l->mu, NULL);
     l->conns = dict_create(&pipe_dict_type);
-    int rv, recvfd = -1, sendfd = -1;
+    argv_init(&l->scratch);
+    int rv, recvfd = -1, sendfd = -1, listening = 0;
     const char *what = "nng_rep0_open_raw";
     if ((rv = nng_rep0_open_raw(&l->sock)) != 0) goto fail;
     l->sock_open = 1;
@@ -497,22 +980,30 @@ static int native_lopen(server *s, void **state)
         goto fail_logged;
     }
     for (int i = 0; i < nurls; i++) {
-        if ((rv = nng_listen(l->sock, urls[i], NULL, 0)) != 0) {
-            log_warning("Could not listen for native clients on %s: %s", urls[i], nng_strerror(rv));
+        char err[512];
+        if (listen_one(l, urls[i], err, sizeof err) != 0) {
+            log_warning("Could not listen for native clients on %s: %s", urls[i], err);
             if (explicit) goto fail_logged;
-            log_warning("Native protocol disabled (native-listen was not configured; the default address is taken)");
-            listener_free(l);
-            xfree(copy);
-            return 0;
+            log_warning("Native address %s skipped (native-listen was not configured; the default address is not available)",
+                        urls[i]);
+            continue;
         }
+        listening++;
         log_notice("Ready to accept native connections on %s", urls[i]);
+    }
+    if (listening == 0) {   /* only possible with the default */
+        log_warning("Native protocol disabled: no default native address is available");
+        listener_free(l);
+        for (int i = 0; i < nurls; i++) xfree(urls[i]);
+        return 0;
     }
     l->rev = event_new(s->base, recvfd, EV_READ | EV_PERSIST, on_readable, l);
     l->wev = event_new(s->base, sendfd, EV_READ | EV_PERSIST, on_writable, l);
     l->nev = event_new(s->base, l->efd, EV_READ | EV_PERSIST, on_notify, l);
+    l->kev = event_new(s->base, -1, 0, on_run, l);
     event_add(l->rev, NULL);
     event_add(l->nev, NULL);
-    xfree(copy);
+    for (int i = 0; i < nurls; i++) xfree(urls[i]);
     *state = l;
     return 0;
 
@@ -520,7 +1011,7 @@ fail:
     log_warning("Native listener: %s: %s", what, nng_strerror(rv));
 fail_logged:
     listener_free(l);
-    xfree(copy);
+    for (int i = 0; i < nurls; i++) xfree(urls[i]);
     return -1;
 }
 

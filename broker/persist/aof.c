@@ -24,6 +24,7 @@
 #include "effect.h"
 #include "alloc.h"
 #include "log.h"
+#include "snapshot.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -226,8 +227,9 @@ static void sink_group(void *priv, int begin)
 
 /* ---- writing ----------------------------------------------------------- */
 
-/* rotate starts a new segment; on failure the newest one stays in use. */
-static void rotate(aof *a)
+/* rotate starts a new segment; on failure (-1, logged) the newest one
+ * stays in use. */
+static int rotate(aof *a)
 {
     char name[512], path[4096], err[512];
     snprintf(name, sizeof name, "%s.%d.log", a->s->cfg.appendfilename, a->next_index);
@@ -235,7 +237,7 @@ static void rotate(aof *a)
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         log_warning("Can't create the append log segment %s: %s", path, strerror(errno));
-        return;
+        return -1;
     }
     aof_manifest_add(&a->man, name);
     if (aof_manifest_store(&a->man, a->dirpath, a->manifest_name, err, sizeof err) != 0) {
@@ -243,7 +245,7 @@ static void rotate(aof *a)
         xfree(a->man.segments[--a->man.nsegments]);
         close(fd);
         unlink(path);
-        return;
+        return -1;
     }
     a->next_index++;
     pthread_mutex_lock(&a->mu);
@@ -261,6 +263,7 @@ static void rotate(aof *a)
     a->fd = fd;
     a->seg_size = 0;
     log_notice("Append log: new segment %s", name);
+    return 0;
 }
 
 /* write_buffer writes a->buf to the newest segment.  0, or -1 after a
@@ -311,6 +314,22 @@ static int write_buffer(aof *a)
     return 0;
 }
 
+/* commit_buffer writes the buffer as the next write number and asks the
+ * thread for the fsync the policy needs.  0, or -1 (write_buffer failed). */
+static int commit_buffer(aof *a)
+{
+    if (write_buffer(a) != 0) return -1;
+    uint64_t seq = a->next_seq++;
+    pthread_mutex_lock(&a->mu);
+    a->written_seq = seq;
+    if (a->s->cfg.appendfsync == AOF_FSYNC_ALWAYS) {
+        a->req_seq = seq;
+        pthread_cond_signal(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return 0;
+}
+
 void aof_before_sleep(server *s)
 {
     aof *a = s->aof;
@@ -335,15 +354,7 @@ void aof_before_sleep(server *s)
         }
         a->postponed_since = 0;
     }
-    if (write_buffer(a) != 0) return;
-    uint64_t seq = a->next_seq++;
-    pthread_mutex_lock(&a->mu);
-    a->written_seq = seq;
-    if (policy == AOF_FSYNC_ALWAYS) {
-        a->req_seq = seq;
-        pthread_cond_signal(&a->cv);
-    }
-    pthread_mutex_unlock(&a->mu);
+    if (commit_buffer(a) != 0) return;
     if (a->seg_size >= s->cfg.aof_segment_size) rotate(a);
 }
 
@@ -382,17 +393,113 @@ sbuf aof_info_tail(server *s, sbuf out)
     pthread_mutex_unlock(&a->mu);
     return sbuf_catfmt(out,
                        "aof_current_size:%lld\r\n"
-                       "aof_base_size:0\r\n"
-                       "aof_pending_rewrite:0\r\n"
+                       "aof_base_size:%lld\r\n"
+                       "aof_pending_rewrite:%d\r\n"
                        "aof_buffer_length:%zu\r\n"
                        "aof_pending_bio_fsync:%d\r\n"
                        "aof_delayed_fsync:%lld\r\n"
                        "rill_aof_segments:%d\r\n"
                        "rill_aof_held_clients:%d\r\n"
                        "rill_aof_released_replies:%lld\r\n",
-                       a->total_size, a->buf.len, pending, a->delayed_fsync, a->man.nsegments, a->nheld,
+                       a->total_size, a->rewrite_base_size, a->rewrite_scheduled, a->buf.len, pending, a->delayed_fsync, a->man.nsegments, a->nheld,
                        a->released);
 }
+
+/* ---- rewrite: a new base snapshot, switched in through the manifest ---- */
+
+int aof_rewrite_prepare(server *s, char *base_path, size_t len, char *err, size_t errlen)
+{
+    aof *a = s->aof;
+    if (!a) {
+        snprintf(err, errlen, "the append log is off");
+        return -1;
+    }
+    if (a->in_group) {
+        snprintf(err, errlen, "inside a MULTI/EXEC group");
+        return -1;
+    }
+    /* Everything the child will see is in the old segments once the
+     * buffer is out; everything after goes to the new segment. */
+    if (a->buf.len && commit_buffer(a) != 0) {
+        snprintf(err, errlen, "can't write the append log: %s", strerror(a->write_errno));
+        return -1;
+    }
+    int index = a->next_index;
+    if (rotate(a) != 0) {
+        snprintf(err, errlen, "can't start a new append log segment (see the log)");
+        return -1;
+    }
+    a->fork_index = index;
+    a->size_at_fork = a->total_size;
+    char name[512];
+    snapshot_base_name(name, sizeof name, s->cfg.appendfilename, index);
+    snprintf(base_path, len, "%s/%s", a->dirpath, name);
+    return 0;
+}
+
+int aof_rewrite_done(server *s, long long base_bytes, char *err, size_t errlen)
+{
+    aof *a = s->aof;
+    if (!a || !a->fork_index) {
+        snprintf(err, errlen, "no rewrite in progress");
+        return -1;
+    }
+    char base[512], first[512];
+    snapshot_base_name(base, sizeof base, s->cfg.appendfilename, a->fork_index);
+    snprintf(first, sizeof first, "%s.%d.log", s->cfg.appendfilename, a->fork_index);
+    int from = -1;
+    for (int i = 0; i < a->man.nsegments; i++)
+        if (!strcmp(a->man.segments[i], first)) from = i;
+    if (from < 0) {
+        snprintf(err, errlen, "the segment %s started at the fork is not in the manifest", first);
+        a->fork_index = 0;
+        return -1;
+    }
+    aof_manifest next = {0};
+    next.base = xstrdup(base);
+    for (int i = from; i < a->man.nsegments; i++) aof_manifest_add(&next, a->man.segments[i]);
+    if (aof_manifest_store(&next, a->dirpath, a->manifest_name, err, errlen) != 0) {
+        aof_manifest_free(&next);
+        a->fork_index = 0;
+        return -1;
+    }
+    /* The new manifest is durable: the old base and segments can go. */
+    char path[4096];
+    if (a->man.base) {
+        snprintf(path, sizeof path, "%s/%s", a->dirpath, a->man.base);
+        unlink(path);
+    }
+    for (int i = 0; i < from; i++) {
+        snprintf(path, sizeof path, "%s/%s", a->dirpath, a->man.segments[i]);
+        unlink(path);
+    }
+    aof_manifest_free(&a->man);
+    a->man = next;
+    a->total_size = base_bytes + (a->total_size - a->size_at_fork);
+    a->base_size = base_bytes;
+    a->rewrite_base_size = a->total_size;
+    a->fork_index = 0;
+    return 0;
+}
+
+void aof_rewrite_failed(server *s)
+{
+    aof *a = s->aof;
+    if (!a || !a->fork_index) return;
+    char base[512], path[4096];
+    snapshot_base_name(base, sizeof base, s->cfg.appendfilename, a->fork_index);
+    snprintf(path, sizeof path, "%s/%s", a->dirpath, base);
+    unlink(path);   /* a child killed after its rename: no manifest names it */
+    a->fork_index = 0;
+}
+
+long long aof_current_size(const server *s) { return s->aof ? s->aof->total_size : 0; }
+long long aof_rewrite_base_size(const server *s) { return s->aof ? s->aof->rewrite_base_size : 0; }
+void aof_set_rewrite_scheduled(server *s, int on)
+{
+    if (s->aof) s->aof->rewrite_scheduled = on;
+}
+const char *aof_dir(const server *s) { return s->aof ? s->aof->dirpath : NULL; }
 
 int aof_debug_fail_writes(server *s, int err)
 {

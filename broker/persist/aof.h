@@ -15,6 +15,11 @@
  *             to 2 s, then done anyway and counted in aof_delayed_fsync)
  *             while an fsync is still running.
  *   no        write only; the kernel flushes when it likes.
+ * The hold works on any session: the command's session gets SESS_AOF_WAIT
+ * and c->aof_wait_seq, and release calls session_mark_write(c).  A front
+ * end that sends replies itself (not from server_before_sleep's flush) must
+ * keep a session's replies while SESS_AOF_WAIT is set and send them on
+ * session_mark_write: the native listener does not yet (docs/decisions.md).
  * A failed write keeps the buffer, refuses write commands with -MISCONF
  * (aof_write_error) and is retried every iteration until it succeeds.
  */
@@ -62,6 +67,30 @@ const char *aof_last_write_status(const struct server *s);
 /* aof_info_tail appends the lines Redis prints only when the AOF is on
  * (aof_current_size ... aof_delayed_fsync). */
 sbuf aof_info_tail(struct server *s, sbuf out);
+
+/* ---- rewrite (driven by persist.c) ------------------------------------
+ * aof_rewrite_prepare, just before the fork: writes out the buffered
+ * records and starts a new segment (named in the manifest), so the child
+ * sees exactly what the older segments hold and every later write goes to
+ * the new one.  base_path gets the file the child must write (the new
+ * base snapshot).  0, or -1 with err set (nothing changed but maybe a new,
+ * empty segment).  Not inside a MULTI/EXEC group.
+ * aof_rewrite_done, after the child wrote base_bytes to base_path: the
+ * manifest becomes that base plus the segments from the fork on (temp,
+ * fsync, rename, fsync of the directory); only then are the old base and
+ * segments deleted.  0, or -1 with err set (the old manifest stays in
+ * force: nothing is lost).
+ * aof_rewrite_failed: the child failed or was killed; removes its file. */
+int aof_rewrite_prepare(struct server *s, char *base_path, size_t len, char *err, size_t errlen);
+int aof_rewrite_done(struct server *s, long long base_bytes, char *err, size_t errlen);
+void aof_rewrite_failed(struct server *s);
+/* aof_current_size: base snapshot + segments, bytes; aof_rewrite_base_size:
+ * that size after the last load or rewrite (the growth reference). */
+long long aof_current_size(const struct server *s);
+long long aof_rewrite_base_size(const struct server *s);
+void aof_set_rewrite_scheduled(struct server *s, int on);
+/* aof_dir: <dir>/<appenddirname> while the log is on, else NULL. */
+const char *aof_dir(const struct server *s);
 
 /* aof_debug_fail_writes makes every log write fail with err (0: stop),
  * for tests of the -MISCONF path (DEBUG AOF-FAIL-WRITES).  -1 if the log

@@ -234,8 +234,10 @@ void aof_manifest_free(aof_manifest *m)
 {
     for (int i = 0; i < m->nsegments; i++) xfree(m->segments[i]);
     xfree(m->segments);
+    xfree(m->base);
     m->segments = NULL;
     m->nsegments = 0;
+    m->base = NULL;
 }
 
 int aof_manifest_parse(aof_manifest *m, const char *text, size_t n, char *err, size_t errlen)
@@ -257,18 +259,24 @@ int aof_manifest_parse(aof_manifest *m, const char *text, size_t n, char *err, s
             continue;
         }
         if (len == 0 || s[0] == '#') continue;
-        if (len > 8 && !memcmp(s, "segment ", 8)) {
-            const char *name = s + 8;
-            size_t nlen = len - 8;
+        int is_base = len > 5 && !memcmp(s, "base ", 5);
+        if (is_base || (len > 8 && !memcmp(s, "segment ", 8))) {
+            const char *name = s + (is_base ? 5 : 8);
+            size_t nlen = len - (is_base ? 5 : 8);
+            if (is_base && (m->base || m->nsegments)) {
+                snprintf(err, errlen, "line %d: the base snapshot must come once, before the segments", line);
+                goto fail;
+            }
             if (nlen >= 256 || memchr(name, '/', nlen) || memchr(name, '\0', nlen) ||
                 (nlen <= 2 && name[0] == '.')) {
-                snprintf(err, errlen, "line %d: bad segment file name", line);
+                snprintf(err, errlen, "line %d: bad %s file name", line, is_base ? "base" : "segment");
                 goto fail;
             }
             char buf[256];
             memcpy(buf, name, nlen);
             buf[nlen] = '\0';
-            aof_manifest_add(m, buf);
+            if (is_base) m->base = xstrdup(buf);
+            else aof_manifest_add(m, buf);
             continue;
         }
         snprintf(err, errlen, "line %d: unknown entry '%.*s'", line, (int)(len > 60 ? 60 : len), s);
@@ -340,10 +348,11 @@ int aof_manifest_store(const aof_manifest *m, const char *dir, const char *name,
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    size_t cap = 64;
+    size_t cap = 64 + (m->base ? strlen(m->base) + 10 : 0);
     for (int i = 0; i < m->nsegments; i++) cap += strlen(m->segments[i]) + 10;
     char *text = xmalloc(cap);
     size_t len = (size_t)snprintf(text, cap, "%s\n", MANIFEST_MAGIC);
+    if (m->base) len += (size_t)snprintf(text + len, cap - len, "base %s\n", m->base);
     for (int i = 0; i < m->nsegments; i++) len += (size_t)snprintf(text + len, cap - len, "segment %s\n", m->segments[i]);
 
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -90,9 +90,13 @@ void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *pri
  *     rill-manifest 1
  *     segment <file name>
  *     ...
- * one segment per line, oldest first.  File names are plain names in the
- * manifest's directory (no '/').  */
+ * one segment per line, oldest first, after an optional first entry
+ *     base <snapshot file name>
+ * naming the snapshot (snapshot.h) the segments apply to (written by a
+ * rewrite).  File names are plain names in the manifest's directory (no
+ * '/').  */
 typedef struct aof_manifest {
+    char *base;              /* NULL: no base snapshot */
     char **segments;
     int nsegments;
 } aof_manifest;

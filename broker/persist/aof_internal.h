@@ -21,7 +21,12 @@ typedef struct aof {
     aof_manifest man;
     int fd;                      /* newest segment, appending */
     long long seg_size;          /* bytes in the newest segment */
-    long long total_size;        /* bytes in all segments (aof_current_size) */
+    long long total_size;        /* bytes in the base snapshot and all segments (aof_current_size) */
+    long long base_size;         /* bytes in the base snapshot (0: none) */
+    long long rewrite_base_size; /* aof_current_size after the last load or rewrite (aof_base_size) */
+    int fork_index;              /* rewrite running: number of the first segment after the fork; 0 none */
+    long long size_at_fork;      /* total_size when the rewrite forked */
+    int rewrite_scheduled;       /* INFO aof_pending_rewrite */
     int next_index;              /* number of the next segment file */
 
     /* Core thread only. */
@@ -55,6 +60,32 @@ typedef struct aof {
     uint64_t done_seq;           /* newest write covered by a finished fsync */
     int fsync_errno;             /* last fsync failed (atomic reads from the core) */
 } aof;
+
+/* A replay runs log records through the command table as a session of no
+ * connection, s->loading set (aof_load.c).  replay_init starts one
+ * (setting s->loading), replay_finish ends it; replay_record is an
+ * aof_record_fn (priv = the replay) that runs a record, holding MULTI/EXEC
+ * groups until their end.  path names the file in errors. */
+typedef struct group_cmd {
+    uint32_t db;
+    argv_t args;
+} group_cmd;
+
+typedef struct replay {
+    struct server *s;
+    struct session *c;
+    const char *path;
+    group_cmd *grp;
+    int ngrp, capgrp;
+    long long commands, errors;
+    char *err;                   /* set when replay_record stops */
+    size_t errlen;
+    char errbuf[1024];
+} replay;
+
+void replay_init(replay *r, struct server *s);
+int replay_record(void *priv, size_t off, const Rill__LogRecord *rec);
+void replay_finish(replay *r);
 
 /* aof_load replays the manifest's segments (creating the first segment and
  * manifest when there is none), cuts a torn tail and leaves a->fd open on

@@ -13,6 +13,7 @@
 #include "aof_format.h"
 #include "server.h"
 #include "info.h"
+#include "snapshot.h"
 #include "alloc.h"
 #include "log.h"
 
@@ -31,26 +32,10 @@ static const session_ops load_session_ops = {
     .name = "aof-load", .flush = load_flush, .close = load_noop, .pause_read = load_noop, .resume_read = load_noop,
 };
 
-typedef struct group_cmd {
-    uint32_t db;
-    argv_t args;
-} group_cmd;
-
-typedef struct replay {
-    aof *a;
-    session *c;
-    const char *path;
-    group_cmd *grp;
-    int ngrp, capgrp;
-    long long commands, errors;
-    char *err;
-    size_t errlen;
-} replay;
-
 /* run executes one command; 0, or -1 with r->err set. */
 static int run(replay *r, size_t off, uint32_t db, argv_t *args)
 {
-    server *s = r->a->s;
+    server *s = r->s;
     session *c = r->c;
     if ((long long)db >= s->ndb) {
         snprintf(r->err, r->errlen, "record at offset %zu of %s is for db %u but there are %d databases", off,
@@ -83,7 +68,31 @@ static int run(replay *r, size_t off, uint32_t db, argv_t *args)
     return 0;
 }
 
-static int on_record(void *priv, size_t off, const Rill__LogRecord *rec)
+void replay_init(replay *r, server *s)
+{
+    memset(r, 0, sizeof *r);
+    r->s = s;
+    r->err = r->errbuf;
+    r->errlen = sizeof r->errbuf;
+    r->c = session_new(s, &load_session_ops, -1);
+    r->c->flags |= SESS_AUTHENTICATED;
+    snprintf(r->c->addr, sizeof r->c->addr, "aof-load");
+    s->loading = 1;
+    server_update_time(s);
+}
+
+void replay_finish(replay *r)
+{
+    r->s->loading = 0;
+    session_free(r->c);
+    for (int i = 0; i < r->ngrp; i++) argv_free(&r->grp[i].args);
+    xfree(r->grp);
+    r->c = NULL;
+    r->grp = NULL;
+    r->ngrp = 0;
+}
+
+int replay_record(void *priv, size_t off, const Rill__LogRecord *rec)
 {
     replay *r = priv;
     argv_t args;
@@ -149,7 +158,7 @@ static int load_segment(aof *a, replay *r, const char *path, int last, char *err
     close(fd);
     r->path = path;
     aof_scan_result res;
-    aof_scan(p, size, last, on_record, r, &res);
+    aof_scan(p, size, last, replay_record, r, &res);
     if (p) munmap((void *)p, size);
     for (int i = 0; i < r->ngrp; i++) argv_free(&r->grp[i].args);
     r->ngrp = 0;
@@ -196,7 +205,7 @@ int aof_load(aof *a, char *err, size_t errlen)
     char path[4096];
     int rc = aof_manifest_load(&a->man, a->dirpath, a->manifest_name, err, errlen);
     if (rc < 0) return -1;
-    if (rc == 1 || a->man.nsegments == 0) {
+    if (rc == 1 || (a->man.nsegments == 0 && !a->man.base)) {
         /* First start: one empty segment, named by a new manifest. */
         char name[512];
         snprintf(name, sizeof name, "%s.1.log", base);
@@ -217,29 +226,35 @@ int aof_load(aof *a, char *err, size_t errlen)
         aof_manifest_add(&a->man, name);
         if (aof_manifest_store(&a->man, a->dirpath, a->manifest_name, err, errlen) != 0) return -1;
         log_notice("Append log created: %s", path);
+    } else if (a->man.nsegments == 0) {
+        snprintf(err, errlen, "manifest %s/%s names no segment", a->dirpath, a->manifest_name);
+        return -1;
     }
 
     long long start = ustime_now();
-    replay r = {.a = a, .err = err, .errlen = errlen};
-    char rerr[1024] = "";
-    r.err = rerr;
-    r.errlen = sizeof rerr;
-    r.c = session_new(s, &load_session_ops, -1);
-    r.c->flags |= SESS_AUTHENTICATED;
-    snprintf(r.c->addr, sizeof r.c->addr, "aof-load");
-    s->loading = 1;
-    server_update_time(s);
+    replay r;
+    replay_init(&r, s);
     int failed = 0;
     int maxidx = 0;
+    if (a->man.base) {
+        /* The base snapshot, as it was written: keys that expired since
+         * stay until the replay is over (the segments may still touch
+         * them), then expire as usual. */
+        snprintf(path, sizeof path, "%s/%s", a->dirpath, a->man.base);
+        snapshot_load_stats st;
+        if (snapshot_replay_file(&r, path, 0, &st, err, errlen) != 0) failed = 1;
+        else a->base_size = st.bytes;
+        maxidx = snapshot_base_index(base, a->man.base);
+        a->total_size += a->base_size;
+    }
     for (int i = 0; i < a->man.nsegments && !failed; i++) {
         snprintf(path, sizeof path, "%s/%s", a->dirpath, a->man.segments[i]);
         if (load_segment(a, &r, path, i == a->man.nsegments - 1, err, errlen) != 0) failed = 1;
         int idx = segment_index(base, a->man.segments[i]);
         if (idx > maxidx) maxidx = idx;
     }
-    s->loading = 0;
-    session_free(r.c);
-    xfree(r.grp);
+    long long commands = r.commands, errors = r.errors;
+    replay_finish(&r);
     if (failed) return -1;
     a->next_index = (maxidx > a->man.nsegments ? maxidx : a->man.nsegments) + 1;
 
@@ -249,12 +264,13 @@ int aof_load(aof *a, char *err, size_t errlen)
         snprintf(err, errlen, "Can't open the append log %s for appending: %s", path, strerror(errno));
         return -1;
     }
-    if (r.commands) {
+    if (commands) {
         s->dirty = 0;
         info_reset_stats(s);   /* replayed commands are not traffic */
     }
-    log_notice("DB loaded from append only file: %.3f seconds (%lld commands from %d segment%s%s)",
-               (double)(ustime_now() - start) / 1e6, r.commands, a->man.nsegments,
-               a->man.nsegments == 1 ? "" : "s", r.errors ? ", some answered errors" : "");
+    a->rewrite_base_size = a->total_size;
+    log_notice("DB loaded from append only file: %.3f seconds (%lld commands from %s%d segment%s%s)",
+               (double)(ustime_now() - start) / 1e6, commands, a->man.base ? "the base snapshot and " : "",
+               a->man.nsegments, a->man.nsegments == 1 ? "" : "s", errors ? ", some answered errors" : "");
     return 0;
 }

@@ -56,8 +56,9 @@ struct zset {
             size_t count;
         } pk;
         struct {
-            zs_node **ht;          /* member -> node, chained through hn */
-            size_t ht_size;        /* buckets: a power of two >= ZS_HT_MIN */
+            zs_node **ht[2];       /* member -> node, chained through hn; [1] while rehashing */
+            size_t ht_size[2];     /* buckets: powers of two >= ZS_HT_MIN */
+            size_t rehash_idx;     /* next ht[0] bucket to move; RH_NONE when not rehashing */
             zs_node *header, *tail;
             size_t length;
             int level;
@@ -278,29 +279,70 @@ static inline int node_before(const zs_node *n, double score, const char *m, siz
 /* ---- member hash table -------------------------------------------------
  * Chained, power-of-two buckets holding the nodes themselves (linked through
  * hn), keyed by member bytes with the dict's seeded SipHash.  Grows to keep
- * the load factor <= 1 and shrinks below 1/8 full, rehashing in one go.
- * Power-of-two sizes keep zs_scan's reverse-binary cursor valid across
- * resizes, as dict_scan's. */
+ * the load factor <= 1 and shrinks below 1/8 full.  Resizing is incremental,
+ * as the keyspace dict's (dict.c): a resize allocates ht[1] and every later
+ * add, lookup or delete first moves one bucket of ht[0] (rehash_idx walks it
+ * upwards, skipping at most RH_EMPTY_VISITS empty buckets), so a burst of
+ * ZADDs into a million-member set never pays for a whole-table rehash at
+ * once.  While rehashing, new nodes go to ht[1] and lookups try ht[0] then
+ * ht[1].  Power-of-two sizes keep zs_scan's reverse-binary cursor valid
+ * across resizes and during a rehash, as dict_scan's. */
+
+#define RH_NONE ((size_t)-1)
+#define RH_EMPTY_VISITS 10
 
 static inline uint64_t mhash(const char *m, size_t len) { return dict_hash_bytes(m, len); }
 
-static void ht_resize(zset *z, size_t size)
+static inline int ht_rehashing(const zset *z) { return z->u.sl.rehash_idx != RH_NONE; }
+
+/* ht_rehash_step moves up to n non-empty buckets from ht[0] to ht[1] and
+ * finishes the rehash once ht[0] is empty. */
+static void ht_rehash_step(zset *z, int n)
 {
-    zs_node **t = xcalloc(size, sizeof *t);
-    size_t mask = size - 1;
-    for (size_t b = 0; b < z->u.sl.ht_size; b++) {
-        zs_node *n = z->u.sl.ht[b];
-        while (n) {
-            zs_node *next = node_hn(n);
-            size_t nb = mhash(node_ele(n), node_len(n)) & mask;
-            node_set_hn(n, t[nb]);
-            t[nb] = n;
-            n = next;
+    if (!ht_rehashing(z)) return;
+    zs_node **t0 = z->u.sl.ht[0], **t1 = z->u.sl.ht[1];
+    size_t size0 = z->u.sl.ht_size[0], mask1 = z->u.sl.ht_size[1] - 1;
+    size_t empty = (size_t)n * RH_EMPTY_VISITS;
+    while (n > 0 && z->u.sl.rehash_idx < size0) {
+        zs_node *x = t0[z->u.sl.rehash_idx];
+        if (!x) {
+            z->u.sl.rehash_idx++;
+            if (--empty == 0) return;
+            continue;
         }
+        while (x) {
+            zs_node *next = node_hn(x);
+            size_t nb = mhash(node_ele(x), node_len(x)) & mask1;
+            node_set_hn(x, t1[nb]);
+            t1[nb] = x;
+            x = next;
+        }
+        t0[z->u.sl.rehash_idx++] = NULL;
+        n--;
     }
-    xfree(z->u.sl.ht);
-    z->u.sl.ht = t;
-    z->u.sl.ht_size = size;
+    if (z->u.sl.rehash_idx < size0) return;
+    xfree(t0);
+    z->u.sl.ht[0] = t1;
+    z->u.sl.ht_size[0] = z->u.sl.ht_size[1];
+    z->u.sl.ht[1] = NULL;
+    z->u.sl.ht_size[1] = 0;
+    z->u.sl.rehash_idx = RH_NONE;
+}
+
+/* ht_start_resize begins moving to a table of size buckets (not while a
+ * rehash runs; an empty set switches at once). */
+static void ht_start_resize(zset *z, size_t size)
+{
+    if (ht_rehashing(z) || size == z->u.sl.ht_size[0]) return;
+    if (z->u.sl.length == 0) {
+        xfree(z->u.sl.ht[0]);
+        z->u.sl.ht[0] = xcalloc(size, sizeof(zs_node *));
+        z->u.sl.ht_size[0] = size;
+        return;
+    }
+    z->u.sl.ht[1] = xcalloc(size, sizeof(zs_node *));
+    z->u.sl.ht_size[1] = size;
+    z->u.sl.rehash_idx = 0;
 }
 
 static size_t ht_size_for(size_t n)
@@ -313,36 +355,51 @@ static size_t ht_size_for(size_t n)
 static void ht_add(zset *z, zs_node *x)
 {
     /* length already counts x */
-    if (z->u.sl.length > z->u.sl.ht_size) ht_resize(z, z->u.sl.ht_size * 2);
-    size_t b = mhash(node_ele(x), node_len(x)) & (z->u.sl.ht_size - 1);
-    node_set_hn(x, z->u.sl.ht[b]);
-    z->u.sl.ht[b] = x;
+    ht_rehash_step(z, 1);
+    if (!ht_rehashing(z) && z->u.sl.length > z->u.sl.ht_size[0]) ht_start_resize(z, z->u.sl.ht_size[0] * 2);
+    int t = ht_rehashing(z);
+    size_t b = mhash(node_ele(x), node_len(x)) & (z->u.sl.ht_size[t] - 1);
+    node_set_hn(x, z->u.sl.ht[t][b]);
+    z->u.sl.ht[t][b] = x;
 }
 
-static void ht_remove(zset *z, zs_node *x)
+/* ht_unlink_from takes x out of table t's chain; 1 if it was there. */
+static int ht_unlink_from(zset *z, int t, zs_node *x, uint64_t h)
 {
-    size_t b = mhash(node_ele(x), node_len(x)) & (z->u.sl.ht_size - 1);
-    zs_node *prev = NULL, *n = z->u.sl.ht[b];
+    size_t b = h & (z->u.sl.ht_size[t] - 1);
+    zs_node *prev = NULL, *n = z->u.sl.ht[t][b];
     while (n && n != x) {
         prev = n;
         n = node_hn(n);
     }
-    if (!n) abort();
+    if (!n) return 0;
     if (prev) node_set_hn(prev, node_hn(x));
-    else z->u.sl.ht[b] = node_hn(x);
+    else z->u.sl.ht[t][b] = node_hn(x);
+    return 1;
+}
+
+static void ht_remove(zset *z, zs_node *x)
+{
+    uint64_t h = mhash(node_ele(x), node_len(x));
+    if (ht_unlink_from(z, 0, x, h)) return;
+    if (!ht_rehashing(z) || !ht_unlink_from(z, 1, x, h)) abort();
 }
 
 /* Called after removals (length already updated). */
 static void ht_shrink_if_needed(zset *z)
 {
-    if (z->u.sl.ht_size > ZS_HT_MIN && z->u.sl.length * 8 < z->u.sl.ht_size)
-        ht_resize(z, ht_size_for(z->u.sl.length));
+    ht_rehash_step(z, 1);
+    if (!ht_rehashing(z) && z->u.sl.ht_size[0] > ZS_HT_MIN && z->u.sl.length * 8 < z->u.sl.ht_size[0])
+        ht_start_resize(z, ht_size_for(z->u.sl.length));
 }
 
 static void sl_init(zset *z)
 {
-    z->u.sl.ht = xcalloc(ZS_HT_MIN, sizeof(zs_node *));
-    z->u.sl.ht_size = ZS_HT_MIN;
+    z->u.sl.ht[0] = xcalloc(ZS_HT_MIN, sizeof(zs_node *));
+    z->u.sl.ht_size[0] = ZS_HT_MIN;
+    z->u.sl.ht[1] = NULL;
+    z->u.sl.ht_size[1] = 0;
+    z->u.sl.rehash_idx = RH_NONE;
     z->u.sl.header = node_new(ZSL_MAXLEVEL, 0, NULL, 0);
     for (int i = 0; i < ZSL_MAXLEVEL; i++) {
         z->u.sl.header->lv[i].forward = NULL;
@@ -354,11 +411,11 @@ static void sl_init(zset *z)
     z->u.sl.node_bytes = 0;
 }
 
-/* sl_presize makes room for n members without growing the table again. */
+/* sl_presize makes room for n members in a new, empty set. */
 static void sl_presize(zset *z, size_t n)
 {
     size_t s = ht_size_for(n);
-    if (s > z->u.sl.ht_size) ht_resize(z, s);
+    if (s > z->u.sl.ht_size[0]) ht_start_resize(z, s);
 }
 
 static void sl_release(zset *z)
@@ -370,9 +427,11 @@ static void sl_release(zset *z)
         xfree(n);
         n = next;
     }
-    xfree(z->u.sl.ht);
-    z->u.sl.ht = NULL;
-    z->u.sl.ht_size = 0;
+    xfree(z->u.sl.ht[0]);
+    xfree(z->u.sl.ht[1]);
+    z->u.sl.ht[0] = z->u.sl.ht[1] = NULL;
+    z->u.sl.ht_size[0] = z->u.sl.ht_size[1] = 0;
+    z->u.sl.rehash_idx = RH_NONE;
 }
 
 /* Link node x (level set, score/ele set) into the list. */
@@ -454,9 +513,11 @@ static void sl_insert(zset *z, const char *m, size_t len, double score)
 /* Lookup by member bytes through the hash table. */
 static zs_node *sl_find(zset *z, const char *m, size_t len)
 {
-    zs_node *n = z->u.sl.ht[mhash(m, len) & (z->u.sl.ht_size - 1)];
-    for (; n; n = node_hn(n))
-        if (node_len(n) == len && (len == 0 || memcmp(node_ele(n), m, len) == 0)) return n;
+    ht_rehash_step(z, 1);
+    uint64_t h = mhash(m, len);
+    for (int t = 0; t <= (ht_rehashing(z) ? 1 : 0); t++)
+        for (zs_node *n = z->u.sl.ht[t][h & (z->u.sl.ht_size[t] - 1)]; n; n = node_hn(n))
+            if (node_len(n) == len && (len == 0 || memcmp(node_ele(n), m, len) == 0)) return n;
     return NULL;
 }
 
@@ -541,6 +602,12 @@ zset *zs_new(int encoding, size_t max_entries, size_t max_value)
     return z;
 }
 
+void zs_set_limits(zset *z, size_t max_entries, size_t max_value)
+{
+    z->max_entries = max_entries > UINT32_MAX ? UINT32_MAX : (uint32_t)max_entries;
+    z->max_value = max_value > UINT32_MAX ? UINT32_MAX : (uint32_t)max_value;
+}
+
 void zs_free(zset *z)
 {
     if (!z) return;
@@ -569,7 +636,8 @@ zset *zs_dup(const zset *src)
 size_t zs_mem(const zset *z)
 {
     if (z->enc == ZS_ENC_PACK) return sizeof *z + z->u.pk.bytes;
-    return sizeof *z + z->u.sl.node_bytes + node_size(ZSL_MAXLEVEL, 0) + z->u.sl.ht_size * sizeof(zs_node *);
+    return sizeof *z + z->u.sl.node_bytes + node_size(ZSL_MAXLEVEL, 0) +
+           (z->u.sl.ht_size[0] + z->u.sl.ht_size[1]) * sizeof(zs_node *);
 }
 
 int zs_encoding(const zset *z) { return z->enc; }
@@ -863,6 +931,21 @@ static inline uint64_t rev64(uint64_t v)
     return v;
 }
 
+static uint64_t next_cursor(uint64_t v, uint64_t mask)
+{
+    v |= ~mask;
+    return rev64(rev64(v) + 1);
+}
+
+static void scan_chain(zs_node *n, zs_scan_fn *fn, void *priv)
+{
+    while (n) {
+        zs_node *next = node_hn(n);
+        fn(priv, node_ele(n), node_len(n), n->score);
+        n = next;
+    }
+}
+
 uint64_t zs_scan(zset *z, uint64_t cursor, zs_scan_fn *fn, void *priv)
 {
     if (z->enc == ZS_ENC_PACK) {
@@ -878,15 +961,23 @@ uint64_t zs_scan(zset *z, uint64_t cursor, zs_scan_fn *fn, void *priv)
     }
     if (z->u.sl.length == 0) return 0;
     /* One bucket per call, the cursor counted in bit-reversed order (see
-     * dict.c): valid across the table's power-of-two resizes. */
-    uint64_t mask = z->u.sl.ht_size - 1;
-    for (zs_node *n = z->u.sl.ht[cursor & mask]; n;) {
-        zs_node *next = node_hn(n);
-        fn(priv, node_ele(n), node_len(n), n->score);
-        n = next;
+     * dict.c): valid across the table's power-of-two resizes.  While
+     * rehashing, the small table's bucket and then every bucket of the
+     * large one whose low bits match it (fn must not change the set). */
+    uint64_t v = cursor;
+    if (!ht_rehashing(z)) {
+        uint64_t m0 = z->u.sl.ht_size[0] - 1;
+        scan_chain(z->u.sl.ht[0][v & m0], fn, priv);
+        return next_cursor(v, m0);
     }
-    uint64_t v = cursor | ~mask;
-    return rev64(rev64(v) + 1);
+    int small = z->u.sl.ht_size[0] <= z->u.sl.ht_size[1] ? 0 : 1, large = !small;
+    uint64_t m0 = z->u.sl.ht_size[small] - 1, m1 = z->u.sl.ht_size[large] - 1;
+    scan_chain(z->u.sl.ht[small][v & m0], fn, priv);
+    do {
+        scan_chain(z->u.sl.ht[large][v & m1], fn, priv);
+        v = next_cursor(v, m1);
+    } while (v & (m0 ^ m1));
+    return v;
 }
 
 /* ---- public: encodings -------------------------------------------------- */
@@ -935,6 +1026,15 @@ void zs_shrink_if_fits(zset *z)
     for (zs_node *x = z->u.sl.header->lv[0].forward; x; x = x->lv[0].forward)
         if (node_len(x) > z->max_value) return;
     zs_convert(z, ZS_ENC_PACK);
+}
+
+void zs_ht_info(const zset *z, size_t *size0, size_t *size1, size_t *rehash_idx)
+{
+    *size0 = *size1 = *rehash_idx = 0;
+    if (z->enc == ZS_ENC_PACK) return;
+    *size0 = z->u.sl.ht_size[0];
+    *size1 = z->u.sl.ht_size[1];
+    *rehash_idx = z->u.sl.rehash_idx;
 }
 
 int zs_scan_score_str(const zset *z, double score, char *buf, size_t buflen)

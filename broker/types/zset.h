@@ -6,7 +6,8 @@
  *    longer than max_value bytes).  Lookups are linear scans.  A score of
  *    -0 is stored as 0, as Redis's listpack does.
  *  - ZS_ENC_SKIPLIST ("skiplist"): a skiplist with spans (O(log n) rank and
- *    range lookups) plus a hash table from member to node (O(1) ZSCORE).
+ *    range lookups) plus a hash table from member to node (O(1) ZSCORE),
+ *    resized incrementally (one bucket moved per operation).
  * A pack converts to a skiplist when an add would break either limit; it
  * never converts back by itself (zs_shrink_if_fits does, for STORE results).
  *
@@ -35,6 +36,8 @@ typedef struct zset zset;
 /* zs_new makes an empty set in the given encoding with the pack limits. */
 zset *zs_new(int encoding, size_t max_entries, size_t max_value);
 void zs_free(zset *z);
+/* zs_set_limits changes the pack limits that later adds convert at. */
+void zs_set_limits(zset *z, size_t max_entries, size_t max_value);
 /* zs_dup is a deep copy (same encoding and limits). */
 zset *zs_dup(const zset *z);
 /* zs_mem is the bytes used by the set (approximate, for MEMORY USAGE). */
@@ -111,6 +114,12 @@ uint64_t zs_scan(zset *z, uint64_t cursor, zs_scan_fn *fn, void *priv);
 void zs_convert(zset *z, int encoding);
 /* zs_shrink_if_fits converts a skiplist to a pack when within the limits. */
 void zs_shrink_if_fits(zset *z);
+
+/* zs_ht_info reports the skiplist encoding's member table, for tests: the
+ * bucket counts of the current and (while an incremental rehash runs) the
+ * new table, and the next bucket the rehash moves (SIZE_MAX when not
+ * rehashing).  All zero for a pack. */
+void zs_ht_info(const zset *z, size_t *size0, size_t *size1, size_t *rehash_idx);
 
 /* zs_scan_score_str formats a score the way Redis shows a score read back from
  * this encoding in ZSCAN: packs print integral scores as integers, the

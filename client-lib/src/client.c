@@ -11,8 +11,7 @@
  * receive in flight (the request is then discarded by NNG), and the caller
  * gets RILL_ECLOSED: the command may or may not have run.
  */
-#include "rill/rill.h"
-#include "rill.pb-c.h"
+#include "internal.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -47,17 +46,6 @@ struct rill_client {
     char err[160];
 };
 
-struct rill_reply {
-    rill_reply_type type;
-    long long integer;
-    double dbl;
-    char *str;
-    size_t len;
-    char fmt[8];
-    size_t nelem;
-    rill_reply **elem;
-};
-
 const char *rill_strerror(int err)
 {
     switch (err) {
@@ -70,6 +58,7 @@ const char *rill_strerror(int err)
     case RILL_EPROTO: return "protocol error";
     case RILL_ESTATE: return "invalid state";
     case RILL_EIO: return "transport error";
+    case RILL_ECANCELED: return "canceled: the client was closed";
     }
     return "unknown error";
 }
@@ -83,6 +72,11 @@ static int fail(rill_client *c, int code, const char *fmt, ...)
         va_end(ap);
     }
     return code;
+}
+
+int rill_client_fail(rill_client *c, int code, const char *msg)
+{
+    return fail(c, code, "%s", msg);
 }
 
 static int map_nng(int rv)
@@ -218,28 +212,21 @@ int rill_append(rill_client *c, int argc, const char *const *argv, const size_t 
 {
     if (!c || argc < 1 || !argv) return fail(c, RILL_EINVAL, "argc must be at least 1");
     if (c->qlen == RILL_MAX_PIPELINE) return fail(c, RILL_ESTATE, "too many commands pending (%d)", RILL_MAX_PIPELINE);
-    ProtobufCBinaryData *args = malloc((size_t)argc * sizeof *args);
-    if (!args) return fail(c, RILL_ENOMEM, "out of memory");
-    for (int i = 0; i < argc; i++) {
-        args[i].data = (uint8_t *)argv[i];
-        args[i].len = argvlen ? argvlen[i] : strlen(argv[i]);
-    }
-    Rill__Request req = RILL__REQUEST__INIT;
-    req.id = c->next_id++;
-    req.n_argv = (size_t)argc;
-    req.argv = args;
-    size_t n = rill__request__get_packed_size(&req);
+    size_t n;
+    uint64_t id = c->next_id++;
+    void *body = rill_encode_request(id, argc, argv, argvlen, &n);
+    if (!body) return fail(c, RILL_ENOMEM, "out of memory for a request");
     nng_msg *m;
     if (nng_msg_alloc(&m, n) != 0) {
-        free(args);
+        free(body);
         return fail(c, RILL_ENOMEM, "out of memory for a %zu byte request", n);
     }
-    rill__request__pack(&req, nng_msg_body(m));
-    free(args);
+    memcpy(nng_msg_body(m), body, n);
+    free(body);
 
     pending *pd = &c->q[(c->qhead + c->qlen) % RILL_MAX_PIPELINE];
     memset(pd, 0, sizeof *pd);
-    pd->id = req.id;
+    pd->id = id;
     int rv;
     if ((rv = nng_ctx_open(&pd->ctx, c->sock)) != 0) {
         nng_msg_free(m);
@@ -274,55 +261,6 @@ int rill_append(rill_client *c, int argc, const char *const *argv, const size_t 
     return RILL_OK;
 }
 
-static void reply_free_tree(rill_reply *r)
-{
-    if (!r) return;
-    for (size_t i = 0; i < r->nelem; i++) reply_free_tree(r->elem[i]);
-    free(r->elem);
-    free(r->str);
-    free(r);
-}
-
-void rill_reply_free(rill_reply *r) { reply_free_tree(r); }
-
-static rill_reply *convert(const Rill__Value *v, int depth)
-{
-    if (depth > 512) return NULL;
-    rill_reply *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
-    r->type = v->kind <= RILL__VALUE__KIND__PUSH ? (rill_reply_type)v->kind : RILL_REPLY_NULL;
-    r->integer = v->integer;
-    r->dbl = v->dbl;
-    switch (r->type) {
-    case RILL_REPLY_SIMPLE: case RILL_REPLY_ERROR: case RILL_REPLY_BULK:
-    case RILL_REPLY_VERBATIM: case RILL_REPLY_BIGNUM:
-        r->str = malloc(v->str.len + 1);
-        if (!r->str) goto oom;
-        if (v->str.len) memcpy(r->str, v->str.data, v->str.len);
-        r->str[v->str.len] = '\0';
-        r->len = v->str.len;
-        if (r->type == RILL_REPLY_VERBATIM) snprintf(r->fmt, sizeof r->fmt, "%s", v->fmt ? v->fmt : "txt");
-        break;
-    case RILL_REPLY_ARRAY: case RILL_REPLY_MAP: case RILL_REPLY_SET: case RILL_REPLY_PUSH:
-        if (v->n_elems) {
-            r->elem = calloc(v->n_elems, sizeof *r->elem);
-            if (!r->elem) goto oom;
-            for (size_t i = 0; i < v->n_elems; i++) {
-                r->elem[i] = convert(v->elems[i], depth + 1);
-                if (!r->elem[i]) goto oom;
-                r->nelem = i + 1;
-            }
-        }
-        break;
-    default:
-        break;
-    }
-    return r;
-oom:
-    reply_free_tree(r);
-    return NULL;
-}
-
 int rill_get_reply(rill_client *c, rill_reply **out)
 {
     if (out) *out = NULL;
@@ -342,20 +280,14 @@ int rill_get_reply(rill_client *c, rill_reply **out)
         } else {
             nng_msg *m = nng_aio_get_msg(pd->aio);
             nng_aio_set_msg(pd->aio, NULL);
-            Rill__Reply *rep = rill__reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+            uint64_t rid = 0;
+            code = rill_decode_reply(nng_msg_body(m), nng_msg_len(m), &rid, out, c->err, sizeof c->err);
             nng_msg_free(m);
-            if (!rep) {
-                code = fail(c, RILL_EPROTO, "reply is not a valid Reply message");
-            } else {
-                if (rep->id != pd->id) {
-                    code = fail(c, RILL_EPROTO, "reply id %llu for request %llu",
-                                (unsigned long long)rep->id, (unsigned long long)pd->id);
-                } else {
-                    static const Rill__Value null_value = RILL__VALUE__INIT;
-                    *out = convert(rep->value ? rep->value : &null_value, 0);
-                    if (!*out) code = fail(c, RILL_ENOMEM, "out of memory decoding the reply");
-                }
-                rill__reply__free_unpacked(rep, NULL);
+            if (code == RILL_OK && rid != pd->id) {
+                rill_reply_free(*out);
+                *out = NULL;
+                code = fail(c, RILL_EPROTO, "reply id %llu for request %llu",
+                            (unsigned long long)rid, (unsigned long long)pd->id);
             }
         }
     }
@@ -379,136 +311,17 @@ int rill_command(rill_client *c, rill_reply **out, int argc, const char *const *
 
 /* ---- formatting ------------------------------------------------------------ */
 
-typedef struct fbuf {
-    char *p;
-    size_t len, cap;
-} fbuf;
-
-static int fb_add(fbuf *b, const void *p, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) return -1;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
 int rill_commandf(rill_client *c, rill_reply **out, const char *fmt, ...)
 {
     if (out) *out = NULL;
     if (!c || !out || !fmt) return RILL_EINVAL;
-    /* Arguments are collected in one buffer; offsets and lengths on the side. */
-    fbuf all = {0};
-    size_t *offs = NULL, *lens = NULL;
-    int argc = 0, cap = 0, inword = 0, code = RILL_OK;
-    size_t start = 0;
+    rill_fargs fa;
     va_list ap;
     va_start(ap, fmt);
-    for (const char *f = fmt;; f++) {
-        if (*f == ' ' || *f == '\0') {
-            if (inword) {
-                if (argc == cap) {
-                    cap = cap ? cap * 2 : 8;
-                    size_t *o2 = realloc(offs, cap * sizeof *o2), *l2 = o2 ? realloc(lens, cap * sizeof *l2) : NULL;
-                    if (o2) offs = o2;
-                    if (!o2 || !l2) { code = RILL_ENOMEM; break; }
-                    lens = l2;
-                }
-                offs[argc] = start;
-                lens[argc] = all.len - start;
-                argc++;
-                inword = 0;
-            }
-            if (*f == '\0') break;
-            continue;
-        }
-        if (!inword) {
-            inword = 1;
-            start = all.len;
-        }
-        if (*f != '%') {
-            if (fb_add(&all, f, 1)) { code = RILL_ENOMEM; break; }
-            continue;
-        }
-        f++;
-        char num[64];
-        int k = -1;
-        if (*f == 's') {
-            const char *s = va_arg(ap, const char *);
-            if (fb_add(&all, s ? s : "", s ? strlen(s) : 0)) { code = RILL_ENOMEM; break; }
-        } else if (*f == 'b') {
-            const void *p = va_arg(ap, const void *);
-            size_t n = va_arg(ap, size_t);
-            if (fb_add(&all, p, n)) { code = RILL_ENOMEM; break; }
-        } else if (*f == '%') {
-            if (fb_add(&all, "%", 1)) { code = RILL_ENOMEM; break; }
-        } else if (*f == 'd' || *f == 'i') {
-            k = snprintf(num, sizeof num, "%d", va_arg(ap, int));
-        } else if (*f == 'u') {
-            k = snprintf(num, sizeof num, "%u", va_arg(ap, unsigned));
-        } else if (*f == 'f' || *f == 'g') {
-            k = snprintf(num, sizeof num, *f == 'f' ? "%f" : "%.17g", va_arg(ap, double));
-        } else if (f[0] == 'l' && (f[1] == 'd' || f[1] == 'i')) {
-            k = snprintf(num, sizeof num, "%ld", va_arg(ap, long));
-            f++;
-        } else if (f[0] == 'l' && f[1] == 'u') {
-            k = snprintf(num, sizeof num, "%lu", va_arg(ap, unsigned long));
-            f++;
-        } else if (f[0] == 'l' && f[1] == 'l' && (f[2] == 'd' || f[2] == 'i')) {
-            k = snprintf(num, sizeof num, "%lld", va_arg(ap, long long));
-            f += 2;
-        } else if (f[0] == 'l' && f[1] == 'l' && f[2] == 'u') {
-            k = snprintf(num, sizeof num, "%llu", va_arg(ap, unsigned long long));
-            f += 2;
-        } else {
-            code = fail(c, RILL_EINVAL, "unsupported format directive '%%%c'", *f ? *f : '?');
-            break;
-        }
-        if (k >= 0 && fb_add(&all, num, (size_t)k)) { code = RILL_ENOMEM; break; }
-    }
+    int code = rill_format_argv(&fa, fmt, ap, c->err, sizeof c->err);
     va_end(ap);
-    if (code == RILL_OK && argc == 0) code = fail(c, RILL_EINVAL, "empty command");
-    if (code == RILL_OK) {
-        const char **argv = malloc((size_t)argc * sizeof *argv);
-        if (!argv) {
-            code = RILL_ENOMEM;
-        } else {
-            for (int i = 0; i < argc; i++) argv[i] = all.p + offs[i];
-            code = rill_command(c, out, argc, argv, lens);
-            free(argv);
-        }
-    }
-    free(all.p);
-    free(offs);
-    free(lens);
+    if (code != RILL_OK) return code;
+    code = rill_command(c, out, fa.argc, fa.argv, fa.lens);
+    rill_format_free(&fa);
     return code;
-}
-
-/* ---- accessors -------------------------------------------------------------- */
-
-rill_reply_type rill_reply_type_of(const rill_reply *r) { return r ? r->type : RILL_REPLY_NULL; }
-long long rill_reply_integer(const rill_reply *r) { return r ? r->integer : 0; }
-double rill_reply_double(const rill_reply *r) { return r ? r->dbl : 0.0; }
-const char *rill_reply_format(const rill_reply *r) { return r ? r->fmt : ""; }
-size_t rill_reply_len(const rill_reply *r) { return r ? r->nelem : 0; }
-
-const char *rill_reply_string(const rill_reply *r, size_t *len)
-{
-    if (!r || !r->str) {
-        if (len) *len = 0;
-        return NULL;
-    }
-    if (len) *len = r->len;
-    return r->str;
-}
-
-const rill_reply *rill_reply_element(const rill_reply *r, size_t i)
-{
-    return r && i < r->nelem ? r->elem[i] : NULL;
 }

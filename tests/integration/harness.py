@@ -51,6 +51,8 @@ class Server:
             cmd = [rill_binary(), "--port", str(self.port), "--dir", self.dir]
             if not any(str(a) == "--native-listen" for a in extra):
                 cmd += ["--native-listen", ""]   # no native listener unless a test asks (decisions.md)
+            if not any(str(a) == "--save" for a in extra):
+                cmd += ["--save", ""]            # no save points (as the redis-server below) unless a test asks
         else:
             exe = os.environ.get("REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
             cmd = [exe, "--port", str(self.port), "--dir", self.dir, "--save", "",

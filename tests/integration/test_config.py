@@ -205,6 +205,7 @@ class ConfigRewrite(harness.unittest.TestCase):
             f.write("# Rill test configuration\n"
                     "port %d\n"
                     "dir %s\n"
+                    "save \"\"\n"
                     "\n"
                     "timeout 10\n"
                     "# keep this comment\n"

@@ -110,6 +110,9 @@ static void test_defaults(void **state)
     assert_int_equal(c.loglevel, LL_NOTICE);
     assert_string_equal(c.logfile, "");
     assert_int_equal(c.hz, 10);
+    assert_int_equal(c.list_max_listpack_size, -2);
+    assert_int_equal(c.zset_max_listpack_entries, 128);
+    assert_int_equal(c.zset_max_listpack_value, 64);
     assert_true(c.proto_max_bulk_len == 512LL * 1024 * 1024);
     assert_true(c.client_query_buffer_limit == 1024LL * 1024 * 1024);
     assert_true(c.maxmemory == 0);
@@ -563,11 +566,16 @@ static void test_mutable_flags(void **state)
                                  "hz", "proto-max-bulk-len", "client-query-buffer-limit",
                                  "maxmemory", "active-expire-enabled", "notify-keyspace-events", "client-output-buffer-limit", "set-max-intset-entries",
                                  "hash-max-listpack-entries", "hash-max-listpack-value",
-                                 "appendfsync", "aof-load-truncated", "aof-segment-size" };
+                                 "list-max-listpack-size", "zset-max-listpack-entries", "zset-max-listpack-value",
+                                 "stream-node-max-bytes", "stream-node-max-entries",
+                                 "appendfsync", "aof-load-truncated", "aof-segment-size",
+                                 "save", "stop-writes-on-bgsave-error", "rdb-key-save-delay",
+                                 "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size" };
     static const char *imm[] = { "bind", "port", "tcp-backlog", "unixsocket", "unixsocketperm",
-                                 "native-listen", "native-max-frame",
+                                 "native-listen", "native-max-frame", "native-tls-cert-file",
+                                 "native-tls-key-file", "native-tls-ca-file", "native-tls-auth-clients",
                                  "databases", "dir", "logfile", "pidfile",
-                                 "appendonly", "appendfilename", "appenddirname" };
+                                 "appendonly", "appendfilename", "appenddirname", "dbfilename" };
     for (size_t i = 0; i < sizeof mut / sizeof mut[0]; i++) assert_int_equal(config_is_mutable(mut[i]), 1);
     for (size_t i = 0; i < sizeof imm / sizeof imm[0]; i++) assert_int_equal(config_is_mutable(imm[i]), 0);
     config c;
@@ -713,15 +721,19 @@ static void test_get_patterns(void **state)
     struct dump d;
 
     dump(&c, "*", &d);
-    assert_int_equal(d.n, 32);
+    assert_int_equal(d.n, 46);
     assert_string_equal(d.text,
         "bind=127.0.0.1\n"
         "port=6379\n"
         "tcp-backlog=511\n"
         "unixsocket=\n"
         "unixsocketperm=0\n"
-        "native-listen=tcp://127.0.0.1:7379\n"
+        "native-listen=tcp://127.0.0.1:7379 ipc://rill.sock\n"
         "native-max-frame=536870912\n"
+        "native-tls-cert-file=\n"
+        "native-tls-key-file=\n"
+        "native-tls-ca-file=\n"
+        "native-tls-auth-clients=no\n"
         "requirepass=\n"
         "maxclients=10000\n"
         "timeout=0\n"
@@ -741,12 +753,20 @@ static void test_get_patterns(void **state)
         "set-max-intset-entries=512\n"
         "hash-max-listpack-entries=512\n"
         "hash-max-listpack-value=64\n"
+        "stream-node-max-bytes=4096\n"
+        "stream-node-max-entries=100\n"
         "appendonly=no\n"
         "appendfsync=everysec\n"
         "appendfilename=appendonly.aof\n"
         "appenddirname=appendonlydir\n"
         "aof-load-truncated=yes\n"
-        "aof-segment-size=67108864\n");
+        "aof-segment-size=67108864\n"
+        "save=3600 1 300 100 60 10000\n"
+        "dbfilename=dump.rill\n"
+        "stop-writes-on-bgsave-error=yes\n"
+        "rdb-key-save-delay=0\n"
+        "auto-aof-rewrite-percentage=100\n"
+        "auto-aof-rewrite-min-size=67108864\n");
 
     dump(&c, "*max*", &d);
     assert_string_equal(d.text,
@@ -756,7 +776,9 @@ static void test_get_patterns(void **state)
         "maxmemory=0\n"
         "set-max-intset-entries=512\n"
         "hash-max-listpack-entries=512\n"
-        "hash-max-listpack-value=64\n");
+        "hash-max-listpack-value=64\n"
+        "stream-node-max-bytes=4096\n"
+        "stream-node-max-entries=100\n");
 
     dump(&c, "port", &d);
     assert_string_equal(d.text, "port=6379\n");

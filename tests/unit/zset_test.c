@@ -338,6 +338,186 @@ static void random_ops(size_t max_entries, int rounds)
     free(sh);
 }
 
+/* ---- incremental rehash of the member table ---------------------------- */
+
+static void mname(char *buf, size_t n, int i) { snprintf(buf, n, "member:%d", i); }
+
+static void assert_all_present(zset *z, int from, int to)
+{
+    char m[32];
+    for (int i = from; i < to; i++) {
+        double s;
+        mname(m, sizeof m, i);
+        assert_int_equal(zs_score(z, S(m), &s), 1);
+        assert_true(s == (double)i);
+    }
+}
+
+/* A grow starts a rehash instead of moving everything; each later add moves
+ * at most one non-empty bucket (plus RH_EMPTY_VISITS empty ones); lookups,
+ * ranks and deletes work with members in both tables. */
+static void test_rehash_grow_incremental(void **st)
+{
+    zset *z = zs_new(ZS_ENC_SKIPLIST, 0, 0);
+    char m[32];
+    size_t s0, s1, idx;
+    int i = 0;
+    for (; i < 4096; i++) {   /* fill to exactly load factor 1, finishing any rehash on the way */
+        mname(m, sizeof m, i);
+        add(z, m, i);
+    }
+    for (int k = 0; k < 10000; k++) {
+        zs_ht_info(z, &s0, &s1, &idx);
+        if (idx == SIZE_MAX) break;
+        assert_int_equal(zs_score(z, S("member:0"), NULL), 1);
+    }
+    zs_ht_info(z, &s0, &s1, &idx);
+    assert_int_equal(s0, 4096);
+    assert_true(idx == SIZE_MAX);
+    mname(m, sizeof m, i);
+    add(z, m, i);   /* 4097 members > 4096 buckets: rehash starts */
+    i++;
+    zs_ht_info(z, &s0, &s1, &idx);
+    assert_int_equal(s0, 4096);
+    assert_int_equal(s1, 8192);
+    assert_true(idx <= 11);
+    size_t last = idx;
+    int steps = 0;
+    while (1) {
+        mname(m, sizeof m, i);
+        add(z, m, i);
+        i++;
+        steps++;
+        zs_ht_info(z, &s0, &s1, &idx);
+        if (idx == SIZE_MAX) break;
+        /* zs_add looks the member up then links it: two steps at most */
+        assert_true(idx - last <= 2 * 11);
+        assert_true(idx > last);
+        last = idx;
+        if (steps == 50) {   /* everything findable mid-rehash (these lookups step it too), ranks intact */
+            for (int k = 0; k < i; k += i / 16) assert_all_present(z, k, k + 1);
+            mname(m, sizeof m, i / 2);
+            assert_int_equal(zs_rank(z, S(m), 0, NULL), i / 2);
+            zs_ht_info(z, &s0, &s1, &idx);
+            last = idx;
+        }
+    }
+    assert_true(steps > 100);   /* it really was spread out */
+    zs_ht_info(z, &s0, &s1, &idx);
+    assert_int_equal(s0, 8192);
+    assert_int_equal(s1, 0);
+    assert_int_equal(zs_len(z), (size_t)i);
+    assert_all_present(z, 0, i);
+    zs_free(z);
+}
+
+/* Deleting members while a rehash runs (some in each table), and shrinking,
+ * which is incremental too. */
+static void test_rehash_delete_and_shrink(void **st)
+{
+    zset *z = zs_new(ZS_ENC_SKIPLIST, 0, 0);
+    char m[32];
+    size_t s0, s1, idx;
+    int n = 20000;
+    for (int i = 0; i < n; i++) {
+        mname(m, sizeof m, i);
+        add(z, m, i);
+    }
+    /* Delete every third member; along the way shrinks may start. */
+    int deleted = 0, saw_rehash = 0;
+    for (int i = 0; i < n; i += 3) {
+        mname(m, sizeof m, i);
+        assert_int_equal(zs_del(z, S(m)), 1);
+        assert_int_equal(zs_del(z, S(m)), 0);
+        deleted++;
+        zs_ht_info(z, &s0, &s1, &idx);
+        if (idx != SIZE_MAX) saw_rehash = 1;
+    }
+    assert_int_equal(zs_len(z), (size_t)(n - deleted));
+    /* Now delete down to 100 members: the table must shrink, incrementally. */
+    for (int i = 0; i < n - 300; i++) {
+        if (i % 3 == 0) continue;
+        mname(m, sizeof m, i);
+        assert_int_equal(zs_del(z, S(m)), 1);
+        zs_ht_info(z, &s0, &s1, &idx);
+        if (idx != SIZE_MAX) {
+            saw_rehash = 1;
+            assert_true(s1 < s0);
+        }
+    }
+    assert_true(saw_rehash);
+    for (int k = 0; k < 100000; k++) {   /* lookups finish it */
+        zs_ht_info(z, &s0, &s1, &idx);
+        if (idx == SIZE_MAX) break;
+        zs_score(z, S("nope"), NULL);
+    }
+    zs_ht_info(z, &s0, &s1, &idx);
+    assert_true(idx == SIZE_MAX);
+    assert_true(s0 <= 8 * zs_len(z));
+    for (int i = n - 300; i < n; i++) {
+        if (i % 3 == 0) continue;
+        mname(m, sizeof m, i);
+        double s;
+        assert_int_equal(zs_score(z, S(m), &s), 1);
+        assert_true(s == (double)i);
+    }
+    zs_free(z);
+}
+
+typedef struct {
+    unsigned char *seen;
+    int n;
+} scan_seen;
+
+static void scan_mark(void *priv, const char *m, size_t len, double score)
+{
+    scan_seen *ss = priv;
+    int i = (int)score;
+    assert_true(i >= 0 && i < ss->n);
+    ss->seen[i] = 1;
+}
+
+/* SCAN's guarantee holds while the table rehashes between calls: every
+ * member present for the whole scan is returned. */
+static void test_rehash_scan_guarantee(void **st)
+{
+    for (int grow = 0; grow < 2; grow++) {
+        zset *z = zs_new(ZS_ENC_SKIPLIST, 0, 0);
+        char m[32];
+        int n = grow ? 4096 : 30000, total = 40000;
+        for (int i = 0; i < n; i++) {
+            mname(m, sizeof m, i);
+            add(z, m, i);
+        }
+        scan_seen ss = {calloc((size_t)total, 1), total};
+        uint64_t cursor = 0;
+        int next = n, del = n - 1, calls = 0, rehashing_calls = 0;
+        do {
+            cursor = zs_scan(z, cursor, scan_mark, &ss);
+            calls++;
+            size_t s0, s1, idx;
+            zs_ht_info(z, &s0, &s1, &idx);
+            if (idx != SIZE_MAX) rehashing_calls++;
+            for (int k = 0; k < 3; k++) {
+                if (grow && next < total) {   /* adds: table grows under the scan */
+                    mname(m, sizeof m, next);
+                    add(z, m, next);
+                    next++;
+                } else if (!grow && del >= 1000) {   /* deletes of the upper part: it shrinks */
+                    mname(m, sizeof m, del);
+                    zs_del(z, S(m));
+                    del--;
+                }
+            }
+        } while (cursor != 0);
+        assert_true(rehashing_calls > 0);
+        int stable = grow ? n : 1000;   /* members present from start to end */
+        for (int i = 0; i < stable; i++) assert_true(ss.seen[i]);
+        free(ss.seen);
+        zs_free(z);
+    }
+}
+
 static void test_random_pack(void **st) { random_ops(1000000, 4000); }
 static void test_random_skiplist(void **st) { random_ops(0, 20000); }
 static void test_random_mixed(void **st) { random_ops(100, 20000); }
@@ -353,6 +533,9 @@ int main(void)
         cmocka_unit_test(test_random_pack),
         cmocka_unit_test(test_random_skiplist),
         cmocka_unit_test(test_random_mixed),
+        cmocka_unit_test(test_rehash_grow_incremental),
+        cmocka_unit_test(test_rehash_delete_and_shrink),
+        cmocka_unit_test(test_rehash_scan_guarantee),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

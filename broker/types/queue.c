@@ -1,0 +1,494 @@
+/* queue.c — delayed and reliable job queue structure (see queue.h).
+ *
+ * Design notes.  Every job is in exactly one of four ordered indexes, so a
+ * job needs one set of skiplist forward pointers, allocated with the job
+ * (flexible array member).  A skiplist rather than a heap because listings
+ * (QLIST) walk a state in order and resume from a position, and because
+ * any job can leave its index at any time (ack, delete, nack) in
+ * O(log n).  Keys are (k0, k1, seq) triples computed from the job's
+ * fields for its state (q_job_pos); seq makes them unique, so a job is
+ * found again for unlinking by searching its own key.
+ *
+ * The TTL heap holds only jobs with a deadline that are not dead; each
+ * such job records its heap position (ttl_pos) so it can leave the heap
+ * in O(log n) when acked or buried.
+ */
+#include "queue.h"
+#include "alloc.h"
+#include "dict.h"
+
+#include <limits.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct qindex {
+    qjob *head[Q_MAX_LEVEL];
+    int level;
+    size_t count;
+} qindex;
+
+struct queue {
+    dict *jobs;                   /* id sbuf (borrowed from the job) -> qjob */
+    qindex idx[QS_NSTATES];
+    qjob **ttl;                   /* min-heap by deadline */
+    size_t nttl, capttl;
+    uint64_t next_seq;
+    uint64_t rng;                 /* skiplist levels only */
+    size_t bytes;                 /* job allocations, for q_mem */
+    q_counters st;
+};
+
+static const dict_type jobs_type = {.hash = dict_sbuf_hash, .key_equal = dict_sbuf_equal};
+
+/* ---- keys and comparisons --------------------------------------------- */
+
+void q_job_pos(const qjob *j, q_pos *p)
+{
+    p->seq = j->seq;
+    p->k1 = 0;
+    switch (j->state) {
+    case QS_WAITING: p->k0 = j->priority; p->k1 = j->due; break;
+    case QS_DELAYED: p->k0 = j->due; break;
+    case QS_LEASED: p->k0 = j->lease_until; break;
+    default: p->k0 = j->dead_at; break;
+    }
+}
+
+/* cmp orders positions in a state's index: waiting by priority
+ * descending, everything else ascending. */
+static int cmp(int state, const q_pos *a, const q_pos *b)
+{
+    if (a->k0 != b->k0) {
+        int lt = a->k0 < b->k0;
+        if (state == QS_WAITING) lt = !lt;
+        return lt ? -1 : 1;
+    }
+    if (a->k1 != b->k1) return a->k1 < b->k1 ? -1 : 1;
+    if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
+    return 0;
+}
+
+/* ---- the skiplist ----------------------------------------------------- */
+
+static int random_level(queue *q)
+{
+    int lvl = 1;
+    for (;;) {
+        q->rng ^= q->rng << 13;
+        q->rng ^= q->rng >> 7;
+        q->rng ^= q->rng << 17;
+        if ((q->rng & 3) != 0 || lvl >= Q_MAX_LEVEL) break;
+        lvl++;
+    }
+    return lvl;
+}
+
+/* find_preds fills upd[] with, per level, the last node (NULL: the head)
+ * whose position is before p. */
+static void find_preds(const qindex *x, int state, const q_pos *p, qjob **upd)
+{
+    qjob *cur = NULL;
+    for (int l = x->level - 1; l >= 0; l--) {
+        for (;;) {
+            qjob *n = cur ? cur->next[l] : x->head[l];
+            if (!n) break;
+            q_pos np;
+            q_job_pos(n, &np);
+            if (cmp(state, &np, p) >= 0) break;
+            cur = n;
+        }
+        upd[l] = cur;
+    }
+}
+
+static void idx_insert(queue *q, qjob *j)
+{
+    qindex *x = &q->idx[j->state];
+    qjob *upd[Q_MAX_LEVEL];
+    q_pos p;
+    q_job_pos(j, &p);
+    find_preds(x, j->state, &p, upd);
+    for (int l = x->level; l < j->level; l++) upd[l] = NULL;
+    if (j->level > x->level) x->level = j->level;
+    for (int l = 0; l < j->level; l++) {
+        qjob **link = upd[l] ? &upd[l]->next[l] : &x->head[l];
+        j->next[l] = *link;
+        *link = j;
+    }
+    x->count++;
+}
+
+static void idx_remove(queue *q, qjob *j)
+{
+    qindex *x = &q->idx[j->state];
+    qjob *upd[Q_MAX_LEVEL];
+    q_pos p;
+    q_job_pos(j, &p);
+    find_preds(x, j->state, &p, upd);
+    for (int l = 0; l < j->level; l++) {
+        qjob **link = upd[l] ? &upd[l]->next[l] : &x->head[l];
+        if (*link == j) *link = j->next[l];
+        j->next[l] = NULL;
+    }
+    while (x->level > 0 && !x->head[x->level - 1]) x->level--;
+    x->count--;
+}
+
+/* ---- the TTL heap ----------------------------------------------------- */
+
+static void ttl_swap(queue *q, size_t a, size_t b)
+{
+    qjob *t = q->ttl[a];
+    q->ttl[a] = q->ttl[b];
+    q->ttl[b] = t;
+    q->ttl[a]->ttl_pos = a;
+    q->ttl[b]->ttl_pos = b;
+}
+
+static void ttl_up(queue *q, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (q->ttl[p]->deadline <= q->ttl[i]->deadline) break;
+        ttl_swap(q, p, i);
+        i = p;
+    }
+}
+
+static void ttl_down(queue *q, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < q->nttl && q->ttl[l]->deadline < q->ttl[m]->deadline) m = l;
+        if (r < q->nttl && q->ttl[r]->deadline < q->ttl[m]->deadline) m = r;
+        if (m == i) break;
+        ttl_swap(q, i, m);
+        i = m;
+    }
+}
+
+static void ttl_add(queue *q, qjob *j)
+{
+    if (!j->deadline || j->ttl_pos != Q_NOPOS) return;
+    if (q->nttl == q->capttl) {
+        q->capttl = q->capttl ? q->capttl * 2 : 8;
+        q->ttl = xrealloc(q->ttl, q->capttl * sizeof *q->ttl);
+    }
+    j->ttl_pos = q->nttl;
+    q->ttl[q->nttl++] = j;
+    ttl_up(q, j->ttl_pos);
+}
+
+static void ttl_del(queue *q, qjob *j)
+{
+    size_t i = j->ttl_pos;
+    if (i == Q_NOPOS) return;
+    j->ttl_pos = Q_NOPOS;
+    q->nttl--;
+    if (i == q->nttl) return;
+    q->ttl[i] = q->ttl[q->nttl];
+    q->ttl[i]->ttl_pos = i;
+    ttl_down(q, i);
+    ttl_up(q, i);
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+void q_opts_default(qjob_opts *o, long long now)
+{
+    memset(o, 0, sizeof *o);
+    o->due = now;
+    o->bkind = QB_EXP;
+    o->bbase = 1000;
+    o->bmax = 300000;
+}
+
+queue *q_new(void)
+{
+    queue *q = xcalloc(1, sizeof *q);
+    q->jobs = dict_create(&jobs_type);
+    q->next_seq = 1;
+    q->rng = 0x9e3779b97f4a7c15ULL;
+    return q;
+}
+
+static size_t job_bytes(const qjob *j)
+{
+    return sizeof *j + (size_t)j->level * sizeof(qjob *) + sbuf_alloc_size(j->id) + sbuf_alloc_size(j->payload) +
+           (j->error ? sbuf_alloc_size(j->error) : 0);
+}
+
+static void job_free(queue *q, qjob *j)
+{
+    q->bytes -= job_bytes(j);
+    sbuf_free(j->id);
+    sbuf_free(j->payload);
+    if (j->error) sbuf_free(j->error);
+    xfree(j);
+}
+
+void q_free(queue *q)
+{
+    if (!q) return;
+    for (int s = 0; s < QS_NSTATES; s++) {
+        qjob *j = q->idx[s].head[0];
+        while (j) {
+            qjob *n = j->next[0];
+            job_free(q, j);
+            j = n;
+        }
+    }
+    dict_release(q->jobs);
+    xfree(q->ttl);
+    xfree(q);
+}
+
+size_t q_mem(const queue *q)
+{
+    return sizeof *q + q->bytes + dict_mem_usage(q->jobs) + q->capttl * sizeof(qjob *);
+}
+
+size_t q_len(const queue *q) { return dict_size(q->jobs); }
+size_t q_count(const queue *q, int state) { return q->idx[state].count; }
+q_counters *q_stats(queue *q) { return &q->st; }
+const q_counters *q_stats_const(const queue *q) { return &q->st; }
+uint64_t q_next_seq(const queue *q) { return q->next_seq; }
+void q_set_next_seq(queue *q, uint64_t seq) { q->next_seq = seq; }
+
+qjob *q_find(const queue *q, const char *id) { return dict_fetch(q->jobs, id); }
+
+/* job_new allocates a job with copies of id/payload, not yet indexed. */
+static qjob *job_new(queue *q, const char *id, size_t idlen, const void *payload, size_t plen)
+{
+    int level = random_level(q);
+    qjob *j = xcalloc(1, sizeof *j + (size_t)level * sizeof(qjob *));
+    j->level = level;
+    j->id = sbuf_new(id, idlen);
+    j->payload = sbuf_new(payload, plen);
+    j->ttl_pos = Q_NOPOS;
+    return j;
+}
+
+/* job_link indexes a filled-in job: ID dict, its state's index, TTL heap. */
+static void job_link(queue *q, qjob *j)
+{
+    dict_add(q->jobs, j->id, j);
+    idx_insert(q, j);
+    if (j->state != QS_DEAD) ttl_add(q, j);
+    q->bytes += job_bytes(j);
+}
+
+qjob *q_add(queue *q, const char *id, size_t idlen, const void *payload, size_t plen, const qjob_opts *o,
+            long long now)
+{
+    qjob *j = job_new(q, id, idlen, payload, plen);
+    j->seq = q->next_seq++;
+    j->priority = o->priority;
+    j->due = o->due;
+    j->enq_ms = now;
+    j->maxattempts = o->maxattempts;
+    j->bkind = o->bkind;
+    j->jitter = o->jitter;
+    j->bbase = o->bbase;
+    j->bmax = o->bmax;
+    j->deadline = o->deadline;
+    j->state = o->due > now ? QS_DELAYED : QS_WAITING;
+    job_link(q, j);
+    q->st.enqueued++;
+    return j;
+}
+
+qjob *q_restore(queue *q, const qjob *t, const char *id, size_t idlen, const void *payload, size_t plen,
+                const char *err, size_t errlen)
+{
+    qjob *j = job_new(q, id, idlen, payload, plen);
+    j->seq = t->seq;
+    j->state = t->state;
+    j->bkind = t->bkind;
+    j->jitter = t->jitter;
+    j->priority = t->priority;
+    j->due = t->due;
+    j->enq_ms = t->enq_ms;
+    j->attempt = t->attempt;
+    j->maxattempts = t->maxattempts;
+    j->bbase = t->bbase;
+    j->bmax = t->bmax;
+    j->deadline = t->deadline;
+    j->lease_until = t->lease_until;
+    j->owner = t->owner;
+    j->consumer = t->consumer;
+    j->dead_at = t->dead_at;
+    if (err) j->error = sbuf_new(err, errlen);
+    if (j->seq >= q->next_seq) q->next_seq = j->seq + 1;
+    job_link(q, j);
+    return j;
+}
+
+queue *q_dup(const queue *q)
+{
+    queue *d = q_new();
+    d->st = q->st;
+    for (int s = 0; s < QS_NSTATES; s++)
+        for (qjob *j = q->idx[s].head[0]; j; j = j->next[0])
+            q_restore(d, j, j->id, sbuf_len(j->id), j->payload, sbuf_len(j->payload), j->error,
+                      j->error ? sbuf_len(j->error) : 0);
+    d->next_seq = q->next_seq;
+    return d;
+}
+
+/* ---- transitions ------------------------------------------------------ */
+
+/* relink indexes j under `state`: callers unlink it first (idx_remove),
+ * change the fields its position depends on, then call this. */
+static void relink(queue *q, qjob *j, int state)
+{
+    j->state = state;
+    idx_insert(q, j);
+}
+
+static void set_error(queue *q, qjob *j, const char *err, size_t errlen)
+{
+    if (!err) return;
+    if (j->error) {
+        q->bytes -= sbuf_alloc_size(j->error);
+        sbuf_free(j->error);
+    }
+    j->error = sbuf_new(err, errlen);
+    q->bytes += sbuf_alloc_size(j->error);
+}
+
+size_t q_promote(queue *q, long long now)
+{
+    size_t n = 0;
+    qjob *j;
+    while ((j = q->idx[QS_DELAYED].head[0]) && j->due <= now) {
+        idx_remove(q, j);
+        relink(q, j, QS_WAITING);
+        n++;
+    }
+    return n;
+}
+
+qjob *q_first(const queue *q, int state) { return q->idx[state].head[0]; }
+qjob *q_next(const qjob *j) { return j->next[0]; }
+qjob *q_ttl_first(const queue *q) { return q->nttl ? q->ttl[0] : NULL; }
+
+void q_lease(queue *q, qjob *j, uint64_t owner, long long until)
+{
+    idx_remove(q, j);
+    j->attempt++;
+    j->owner = owner;
+    j->consumer = owner;
+    j->lease_until = until;
+    relink(q, j, QS_LEASED);
+    q->st.delivered++;
+}
+
+void q_extend(queue *q, qjob *j, long long until)
+{
+    idx_remove(q, j);
+    j->lease_until = until;
+    relink(q, j, QS_LEASED);
+}
+
+void q_retry(queue *q, qjob *j, long long due, long long now, const char *err, size_t errlen)
+{
+    idx_remove(q, j);
+    j->due = due;
+    j->owner = 0;
+    j->lease_until = 0;
+    set_error(q, j, err, errlen);
+    relink(q, j, due > now ? QS_DELAYED : QS_WAITING);
+    q->st.retried++;
+}
+
+void q_bury(queue *q, qjob *j, long long now, const char *err, size_t errlen)
+{
+    idx_remove(q, j);
+    ttl_del(q, j);
+    j->owner = 0;
+    j->lease_until = 0;
+    j->dead_at = now;
+    set_error(q, j, err, errlen);
+    relink(q, j, QS_DEAD);
+    q->st.deadlettered++;
+}
+
+void q_requeue(queue *q, qjob *j, long long due, long long now)
+{
+    idx_remove(q, j);
+    j->attempt = 0;
+    j->dead_at = 0;
+    j->due = due;
+    relink(q, j, due > now ? QS_DELAYED : QS_WAITING);
+    ttl_add(q, j);
+}
+
+void q_remove(queue *q, qjob *j, int reason)
+{
+    idx_remove(q, j);
+    ttl_del(q, j);
+    dict_delete(q->jobs, j->id);
+    job_free(q, j);
+    if (reason == QR_ACKED) q->st.acked++;
+    else if (reason == QR_EXPIRED) q->st.expired++;
+    else q->st.deleted++;
+}
+
+int q_exhausted(const qjob *j) { return j->maxattempts > 0 && j->attempt >= j->maxattempts; }
+
+long long q_backoff(const qjob *j, uint64_t rnd)
+{
+    long long d = j->bbase < 0 ? 0 : j->bbase;
+    long long cap = Q_BACKOFF_LIMIT;
+    if (j->bmax > 0 && j->bmax < cap) cap = j->bmax;
+    if (j->bkind == QB_EXP && d > 0) {
+        for (long long n = 1; n < j->attempt && d < cap; n++) d = d > cap / 2 ? cap : d * 2;
+    }
+    if (d > cap) d = cap;
+    if (j->jitter && d > 0) d -= (long long)(rnd % (uint64_t)(d / 2 + 1));
+    return d;
+}
+
+long long q_next_event(const queue *q)
+{
+    long long t = LLONG_MAX;
+    qjob *j;
+    if ((j = q->idx[QS_DELAYED].head[0]) && j->due < t) t = j->due;
+    if ((j = q->idx[QS_LEASED].head[0]) && j->lease_until < t) t = j->lease_until;
+    if (q->nttl && q->ttl[0]->deadline < t) t = q->ttl[0]->deadline;
+    return t;
+}
+
+long long q_oldest_waiting_due(const queue *q)
+{
+    long long best = LLONG_MAX;
+    qjob *j = q->idx[QS_WAITING].head[0];
+    while (j) {
+        if (j->due < best) best = j->due;   /* the oldest of this priority */
+        if (j->priority == LLONG_MIN) break;
+        q_pos p = {.k0 = j->priority - 1, .k1 = LLONG_MIN, .seq = 0};
+        j = q_seek(q, QS_WAITING, &p);
+    }
+    return best;
+}
+
+qjob *q_seek(const queue *q, int state, const q_pos *p)
+{
+    qjob *upd[Q_MAX_LEVEL];
+    const qindex *x = &q->idx[state];
+    if (!x->level) return NULL;
+    find_preds(x, state, p, upd);
+    return upd[0] ? upd[0]->next[0] : x->head[0];
+}
+
+static const char *const state_names[QS_NSTATES] = {"waiting", "delayed", "leased", "dead"};
+
+const char *q_state_name(int state) { return state >= 0 && state < QS_NSTATES ? state_names[state] : "?"; }
+
+int q_state_parse(const char *s)
+{
+    for (int i = 0; i < QS_NSTATES; i++)
+        if (!strcasecmp(s, state_names[i])) return i;
+    return -1;
+}

@@ -1,0 +1,171 @@
+/* queue.h — a delayed and reliable job queue: the pure data structure.
+ *
+ * A queue holds jobs found by ID.  Each job is in exactly one state:
+ *
+ *   waiting  due, fetchable: ordered by (priority desc, due asc, seq asc),
+ *            so the highest priority goes first and, within a priority,
+ *            the job that became due first (FIFO);
+ *   delayed  not due yet: ordered by (due, seq);
+ *   leased   handed to a consumer until its lease expires: by (until, seq);
+ *   dead     out of attempts (dead-letter set): by (dead_at, seq).
+ *
+ * One ordered index per state, all four the same intrusive skiplist: a job
+ * carries its own forward pointers and sits in exactly one index.  Jobs
+ * with a time to live are also in a binary min-heap by deadline (waiting,
+ * delayed and leased jobs; a dead job no longer expires).  `seq` is a
+ * per-queue enqueue sequence that makes every index key unique.
+ *
+ * Ownership: the queue owns its jobs; the ID dict (jobs) borrows each
+ * job's id sbuf as key and frees nothing; q_free frees every job.
+ *
+ * Time is always passed in (unix ms): this module reads no clock, knows no
+ * server, and draws no random numbers (jitter takes the caller's).  The
+ * caller decides every transition: q_promote moves due delayed jobs to
+ * waiting (a pure function of time), everything else (lease, retry, bury,
+ * remove) is an explicit call, so a command layer can log each one.
+ */
+#ifndef RILL_QUEUE_H
+#define RILL_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sbuf.h"
+
+enum q_state { QS_WAITING = 0, QS_DELAYED = 1, QS_LEASED = 2, QS_DEAD = 3, QS_NSTATES = 4 };
+enum q_backoff { QB_FIXED = 0, QB_EXP = 1 };
+/* Why a job left the queue (which counter q_remove bumps). */
+enum q_reason { QR_ACKED = 0, QR_EXPIRED = 1, QR_DELETED = 2 };
+
+#define Q_MAX_LEVEL 24
+#define Q_NOPOS ((size_t)-1)
+
+typedef struct qjob {
+    sbuf id;
+    sbuf payload;
+    sbuf error;              /* last error text, or NULL */
+    uint64_t seq;
+    int state;               /* enum q_state */
+    int bkind;               /* enum q_backoff */
+    int jitter;              /* 1: backoff drawn in [d/2, d] */
+    int level;               /* skiplist levels (next[0..level)) */
+    long long priority;
+    long long due;           /* unix ms it is (or was) due */
+    long long enq_ms;        /* when it was enqueued */
+    long long attempt;       /* deliveries so far */
+    long long maxattempts;   /* 0: unlimited */
+    long long bbase, bmax;   /* backoff base and cap (ms; cap 0: none) */
+    long long deadline;      /* TTL: unix ms it is dropped at, 0: never */
+    long long lease_until;   /* leased: unix ms the lease ends */
+    uint64_t owner;          /* leased: session id holding it, 0: nobody live */
+    uint64_t consumer;       /* session id it was last delivered to (for QJOB) */
+    long long dead_at;       /* dead: when it got there */
+    size_t ttl_pos;          /* position in the TTL heap, or Q_NOPOS */
+    struct qjob *next[];     /* skiplist forward pointers */
+} qjob;
+
+typedef struct q_counters {
+    long long enqueued, acked, retried, deadlettered, expired, deleted, delivered;
+} q_counters;
+
+typedef struct queue queue;
+
+/* What a new job is given; q_opts_default fills the defaults. */
+typedef struct qjob_opts {
+    long long priority;
+    long long due;           /* absolute ms */
+    long long maxattempts;
+    int bkind, jitter;
+    long long bbase, bmax;
+    long long deadline;      /* absolute ms, 0: none */
+} qjob_opts;
+
+/* Defaults: priority 0, MAXATTEMPTS 0 (unlimited), BACKOFF EXP 1000 MAX 300000. */
+void q_opts_default(qjob_opts *o, long long now);
+
+/* q_new returns an empty queue; q_free frees it and every job. */
+queue *q_new(void);
+void q_free(queue *q);
+/* q_dup deep-copies q, every job in the same state and order. */
+queue *q_dup(const queue *q);
+/* q_mem: approximate bytes held. */
+size_t q_mem(const queue *q);
+
+size_t q_len(const queue *q);                     /* jobs in all states */
+size_t q_count(const queue *q, int state);
+q_counters *q_stats(queue *q);
+const q_counters *q_stats_const(const queue *q);
+uint64_t q_next_seq(const queue *q);
+void q_set_next_seq(queue *q, uint64_t seq);
+
+/* q_find: the job whose ID is `id` (an sbuf), or NULL. */
+qjob *q_find(const queue *q, const char *id);
+
+/* q_add creates a job with a copy of id/payload, seq = next seq, attempt
+ * 0, state delayed if opts->due > now else waiting, and counts it as
+ * enqueued.  The ID must not exist (q_find first). */
+qjob *q_add(queue *q, const char *id, size_t idlen, const void *payload, size_t plen, const qjob_opts *opts,
+            long long now);
+
+/* q_restore creates a job in an exact state (snapshot / COPY): fields come
+ * from *tmpl (id, payload, error taken as bytes and copied); counters are
+ * untouched; next seq moves past tmpl->seq.  The ID must not exist. */
+qjob *q_restore(queue *q, const qjob *tmpl, const char *id, size_t idlen, const void *payload, size_t plen,
+                const char *err, size_t errlen);
+
+/* q_promote moves every delayed job due at or before now to waiting;
+ * returns how many moved. */
+size_t q_promote(queue *q, long long now);
+
+/* q_first: the head of a state's index (waiting: the next to fetch), or NULL. */
+qjob *q_first(const queue *q, int state);
+/* q_next: the job after j in j's index, or NULL. */
+qjob *q_next(const qjob *j);
+/* q_ttl_first: the job with the earliest TTL deadline, or NULL. */
+qjob *q_ttl_first(const queue *q);
+
+/* q_lease hands j (waiting or delayed) to owner until `until`: attempt + 1,
+ * delivered + 1. */
+void q_lease(queue *q, qjob *j, uint64_t owner, long long until);
+/* q_extend moves a leased job's lease end. */
+void q_extend(queue *q, qjob *j, long long until);
+/* q_retry puts j back, due at `due` (delayed if due > now, else waiting),
+ * with err (if not NULL) as its last error; retried + 1. */
+void q_retry(queue *q, qjob *j, long long due, long long now, const char *err, size_t errlen);
+/* q_bury moves j to the dead set at `now`, with err if given; deadlettered + 1. */
+void q_bury(queue *q, qjob *j, long long now, const char *err, size_t errlen);
+/* q_requeue moves a dead job back, attempt 0, due at `due`. */
+void q_requeue(queue *q, qjob *j, long long due, long long now);
+/* q_remove frees j, counting it by reason (acked / expired / deleted). */
+void q_remove(queue *q, qjob *j, int reason);
+
+/* q_exhausted: 1 if j has used every attempt it may have. */
+int q_exhausted(const qjob *j);
+/* q_backoff: the delay (ms) before retrying j after its attempt number
+ * j->attempt failed.  FIXED: base.  EXP: base * 2^(attempt-1), capped at
+ * bmax when bmax > 0 and at Q_BACKOFF_LIMIT always.  JITTER: the delay d
+ * becomes d - rnd % (d/2 + 1), i.e. within [d/2, d]. */
+#define Q_BACKOFF_LIMIT (365LL * 24 * 3600 * 1000)
+long long q_backoff(const qjob *j, uint64_t rnd);
+
+/* q_next_event: the earliest time something happens without a command
+ * (a delayed job falls due, a lease ends, a TTL passes), or LLONG_MAX. */
+long long q_next_event(const queue *q);
+
+/* q_oldest_waiting_due: the smallest due time among waiting jobs, or
+ * LLONG_MAX when none wait; O(P log n) for P distinct priorities. */
+long long q_oldest_waiting_due(const queue *q);
+
+/* Listing: a job's position in its state's index as three numbers, and a
+ * seek to the first job of a state at or after such a position. */
+typedef struct q_pos {
+    long long k0, k1;
+    uint64_t seq;
+} q_pos;
+void q_job_pos(const qjob *j, q_pos *p);
+qjob *q_seek(const queue *q, int state, const q_pos *p);
+
+/* q_state_name / q_state_parse: "waiting" ... (parse: case-insensitive; -1 if unknown). */
+const char *q_state_name(int state);
+int q_state_parse(const char *s);
+
+#endif

@@ -1,0 +1,196 @@
+/* stream_obj.c — the stream value type (OBJ_STREAM) and its shared lookups.
+ *
+ * An OBJ_STREAM object (encoding ENC_STREAM, OBJECT ENCODING "stream", TYPE
+ * "stream") points at a stream_value: the entries (stream.h) and the
+ * consumer groups (NULL while none; owned and measured by the group side
+ * through the stream_groups_* functions, stream_obj.h).  The value owns both:
+ * free releases the stream then the groups, dup deep-copies both (COPY).
+ * Everything else the keyspace does (DEL, RENAME, EXPIRE, ...) is generic.
+ *
+ * Snapshot rewrite (object.h, issue 7): the entries as XADD key <id> f v ...,
+ * one command per entry with its explicit ID (an entry is the natural unit
+ * and its field count is unbounded only by what the client once sent); then
+ * XSETID key <last_id> ENTRIESADDED n MAXDELETEDID id, which restores the
+ * bookkeeping the entries alone cannot show; then the groups.  A stream with
+ * no live entry is created by XADD key MAXLEN 0 <last_id> x y (the entry is
+ * trimmed at once, as Redis's AOF rewrite does) before the XSETID.
+ */
+#include "stream_obj.h"
+#include "server.h"
+#include "alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the type --------------------------------------------------------- */
+
+static void stream_obj_free(obj *o)
+{
+    stream_value *sv = o->ptr;
+    if (!sv) return;
+    stream_free(sv->s);
+    stream_groups_free(sv->groups);
+    xfree(sv);
+}
+
+/* copy_entries appends every live entry of from to to (same IDs), then copies
+ * the bookkeeping; the blocks are rebuilt rather than copied so the copy is
+ * compact whatever holes XDEL left in the original. */
+static void copy_entries(stream *to, const stream *from)
+{
+    st_iter it;
+    stream_id id;
+    const unsigned char **names = NULL, **vals = NULL;
+    size_t *nlens = NULL, *vlens = NULL, cap = 0;
+    st_iter_init(&it, from, ST_ID_MIN, ST_ID_MAX, 0);
+    while (st_iter_next(&it, &id)) {
+        if (it.nf > cap) {
+            cap = it.nf * 2;
+            names = xrealloc(names, cap * sizeof *names);
+            vals = xrealloc(vals, cap * sizeof *vals);
+            nlens = xrealloc(nlens, cap * sizeof *nlens);
+            vlens = xrealloc(vlens, cap * sizeof *vlens);
+        }
+        for (size_t i = 0; i < it.nf; i++) {
+            names[i] = it.fv[i].name;
+            nlens[i] = it.fv[i].nlen;
+            vals[i] = it.fv[i].val;
+            vlens[i] = it.fv[i].vlen;
+        }
+        stream_append(to, id, it.nf, names, nlens, vals, vlens);
+    }
+    st_iter_done(&it);
+    xfree(names);
+    xfree(vals);
+    xfree(nlens);
+    xfree(vlens);
+    to->last_id = from->last_id;
+    to->max_deleted_id = from->max_deleted_id;
+    to->entries_added = from->entries_added;
+}
+
+static obj *stream_obj_dup(const obj *o)
+{
+    const stream_value *from = o->ptr;
+    stream_value *sv = xmalloc(sizeof *sv);
+    sv->s = stream_new(from->s->max_bytes, from->s->max_entries);
+    copy_entries(sv->s, from->s);
+    sv->groups = stream_groups_dup(from->groups);
+    return obj_new(OBJ_STREAM, ENC_STREAM, sv);
+}
+
+static size_t stream_obj_mem(const obj *o)
+{
+    const stream_value *sv = o->ptr;
+    return sizeof *sv + stream_memory(sv->s) + stream_groups_mem(sv->groups);
+}
+
+/* emit_xsetid: XSETID key <last_id> ENTRIESADDED n MAXDELETEDID id. */
+static int emit_xsetid(const stream *st, const char *key, size_t klen, obj_emit_fn *emit, void *priv)
+{
+    char last[ST_ID_STR_MAX], maxdel[ST_ID_STR_MAX], added[24];
+    const char *argv[7] = {"XSETID", key, last, "ENTRIESADDED", added, "MAXDELETEDID", maxdel};
+    size_t lens[7] = {6, klen, 0, 12, 0, 12, 0};
+    lens[2] = st_id_format(st->last_id, last);
+    lens[4] = (size_t)snprintf(added, sizeof added, "%llu", (unsigned long long)st->entries_added);
+    lens[6] = st_id_format(st->max_deleted_id, maxdel);
+    return emit(priv, 7, argv, lens);
+}
+
+static int stream_obj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn *emit, void *priv)
+{
+    const stream_value *sv = o->ptr;
+    const stream *st = sv->s;
+    char idbuf[ST_ID_STR_MAX];
+    int rc = 0;
+
+    if (st->length == 0) {
+        /* XADD key MAXLEN 0 <last_id> x y: creates the key, trims the entry. */
+        const char *argv[7] = {"XADD", key, "MAXLEN", "0", idbuf, "x", "y"};
+        size_t lens[7] = {4, klen, 6, 1, 0, 1, 1};
+        stream_id id = st->last_id;
+        if (id.ms == 0 && id.seq == 0) id.seq = 1;   /* 0-0 is refused; XSETID puts 0-0 back */
+        lens[4] = st_id_format(id, idbuf);
+        if (emit(priv, 7, argv, lens) != 0) return -1;
+    } else {
+        const char **argv = NULL;
+        size_t *lens = NULL, cap = 0;
+        st_iter it;
+        stream_id id;
+        st_iter_init(&it, st, ST_ID_MIN, ST_ID_MAX, 0);
+        while (st_iter_next(&it, &id)) {
+            size_t n = 3 + 2 * it.nf;
+            if (n > cap) {
+                cap = n * 2;
+                argv = xrealloc(argv, cap * sizeof *argv);
+                lens = xrealloc(lens, cap * sizeof *lens);
+            }
+            argv[0] = "XADD";
+            lens[0] = 4;
+            argv[1] = key;
+            lens[1] = klen;
+            argv[2] = idbuf;
+            lens[2] = st_id_format(id, idbuf);
+            for (size_t i = 0; i < it.nf; i++) {
+                argv[3 + 2 * i] = (const char *)it.fv[i].name;
+                lens[3 + 2 * i] = it.fv[i].nlen;
+                argv[4 + 2 * i] = (const char *)it.fv[i].val;
+                lens[4 + 2 * i] = it.fv[i].vlen;
+            }
+            if (emit(priv, (int)n, argv, lens) != 0) {
+                rc = -1;
+                break;
+            }
+        }
+        st_iter_done(&it);
+        xfree(argv);
+        xfree(lens);
+        if (rc) return rc;
+    }
+    if (emit_xsetid(st, key, klen, emit, priv) != 0) return -1;
+    return stream_groups_rewrite(sv, key, klen, emit, priv);
+}
+
+const obj_type stream_obj_type = {
+    .name = "stream",
+    .free = stream_obj_free,
+    .dup = stream_obj_dup,
+    .mem = stream_obj_mem,
+    .rewrite = stream_obj_rewrite,
+};
+
+/* ---- construction and lookups ----------------------------------------- */
+
+obj *stream_obj_new(struct server *s)
+{
+    long long mb = s->cfg.stream_node_max_bytes;
+    long long me = s->cfg.stream_node_max_entries;
+    if (mb < 0) mb = 0;
+    if (mb > UINT32_MAX) mb = UINT32_MAX;
+    if (me < 0) me = 0;
+    stream_value *sv = xmalloc(sizeof *sv);
+    sv->s = stream_new((uint32_t)mb, (uint32_t)me);
+    sv->groups = NULL;
+    return obj_new(OBJ_STREAM, ENC_STREAM, sv);
+}
+
+static stream_value *check_stream(obj *o, int *wrongtype)
+{
+    *wrongtype = 0;
+    if (!o) return NULL;
+    if (o->type != OBJ_STREAM) {
+        *wrongtype = 1;
+        return NULL;
+    }
+    return o->ptr;
+}
+
+stream_value *stream_lookup_write(struct session *c, sbuf key, int *wrongtype)
+{
+    return check_stream(db_lookup_write(c->srv, c->db, key), wrongtype);
+}
+
+stream_value *stream_lookup_read(struct session *c, sbuf key, int *wrongtype)
+{
+    return check_stream(db_lookup_read(c->srv, c->db, key, 0), wrongtype);
+}
