@@ -4,8 +4,8 @@
  *
  *   queues MODE SYSTEM PORT SECONDS [WORKERS] [BATCH]
  *     MODE    enqueue | cycle
- *     SYSTEM  rill    (QPUSH; QACK of the previous batch pipelined with QFETCH
- *                      COUNT BATCH BLOCK: one round trip per batch)
+ *     SYSTEM  rill    (QPUSH; QACK LEASE token of the previous batch pipelined
+ *                      with QFETCH COUNT BATCH BLOCK: one round trip per batch)
  *             redis   (LPUSH; BLMOVE then BATCH-1 LMOVE into a processing
  *                      list, pipelined after the LREMs acking the previous
  *                      batch, one round trip per batch; a mover
@@ -118,16 +118,20 @@ static void *producer(void *arg)
 static void *rill_worker(void *arg)
 {
     redisContext *c = conn();
-    const char **av = malloc((size_t)(batch + 2) * sizeof *av);
-    size_t *lv = malloc((size_t)(batch + 2) * sizeof *lv);
+    const char **av = malloc((size_t)(batch + 4) * sizeof *av);
+    size_t *lv = malloc((size_t)(batch + 4) * sizeof *lv);
+    char tok[24];
     redisReply *prev = NULL;             /* the batch being acked */
     while (!atomic_load(&stop)) {
         int n = 0;
         if (prev) {
+            /* one fetch, one lease token: acked under it, as a careful worker does */
             av[n] = "QACK", lv[n++] = 4;
             av[n] = "q", lv[n++] = 1;
+            av[n] = "LEASE", lv[n++] = 5;
+            av[n] = tok, lv[n++] = (size_t)snprintf(tok, sizeof tok, "%lld", prev->element[0]->element[4]->integer);
             for (size_t i = 0; i < prev->elements; i++) {
-                redisReply *job = prev->element[i];   /* [queue, id, payload, attempt] */
+                redisReply *job = prev->element[i];   /* [queue, id, payload, attempt, token] */
                 av[n] = job->element[1]->str;
                 lv[n++] = job->element[1]->len;
             }

@@ -5,9 +5,12 @@ Both servers run at once on free ports with persistence off.  For every
 test and pipeline depth the runs alternate A B A B (ROUNDS times) so that
 machine noise hits both alike, and for each run the server's CPU time
 (utime+stime from /proc/PID/stat) is sampled before and after, giving CPU
-microseconds per operation.  Prints a markdown table of medians and ratios
+microseconds per operation; the progress lines on stderr also show how many
+times the server went to sleep during the run (voluntary context switches,
+/proc/PID/status) and the load average, to judge the noise.  Prints a markdown table of medians and ratios
 (rill / redis): throughput ratio >= 1.0 and CPU ratio <= 1.0 mean Rill wins.
 
+    bench/run.sh [options]    (RILL_BUILD=<dir> picks the Release tree, default build/release)
     bench/run.py [--rill build/release/broker/rill-server] [--rounds 3]
                  [--tests ping,set,get,incr,mset] [--clients 50]
     bench/run.py --tests lpush,rpush,lpop,rpop,lrange_100,zadd,zpopmin,hset,sadd,spop
@@ -58,6 +61,15 @@ def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK   # utime, stime
+
+
+def ctx_switches(pid):
+    """Voluntary context switches of pid (times it went to sleep)."""
+    with open("/proc/%d/status" % pid) as f:
+        for l in f:
+            if l.startswith("voluntary_ctxt_switches:"):
+                return int(l.split()[1])
+    return 0
 
 
 def start(cmd, port):
@@ -181,7 +193,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="rill-bench-")
     rp, sp = free_port(), free_port()
-    rill = start([args.rill, "--port", str(rp), "--dir", os.path.join(tmp, "rill"), "--native-listen", ""], rp)
+    rill = start([args.rill, "--port", str(rp), "--dir", os.path.join(tmp, "rill"), "--native-listen", "", "--save", ""], rp)
     redis = start([args.redis, "--port", str(sp), "--dir", tmp, "--save", "", "--appendonly", "no"], sp)
     servers = [("rill", rill, rp), ("redis", redis, sp)]
     results = {}
@@ -193,13 +205,14 @@ def main():
                     order = servers if rnd % 2 == 0 else servers[::-1]
                     for name, proc, port in order:
                         prepare(port, test, n, args.clients)
-                        c0 = cpu_seconds(proc.pid)
+                        c0, v0 = cpu_seconds(proc.pid), ctx_switches(proc.pid)
                         rps = bench(port, test, args.clients, pl, n, args.keyspace)
-                        c1 = cpu_seconds(proc.pid)
+                        c1, v1 = cpu_seconds(proc.pid), ctx_switches(proc.pid)
                         ops = 2 * n if test == "ping" else n   # -t ping runs PING_INLINE and PING_MBULK
                         results.setdefault((test, pl, name), []).append((rps, (c1 - c0) * 1e6 / ops))
-                        print("%-10s P%-2d %-5s rps=%10.0f cpu_us/op=%.3f" %
-                              (test, pl, name, rps, (c1 - c0) * 1e6 / ops), file=sys.stderr)
+                        print("%-10s P%-2d %-5s rps=%10.0f cpu_us/op=%.3f sleeps=%d load=%.1f" %
+                              (test, pl, name, rps, (c1 - c0) * 1e6 / ops, v1 - v0, os.getloadavg()[0]),
+                              file=sys.stderr)
     finally:
         for _, p, _ in servers:
             p.terminate()
@@ -271,7 +284,7 @@ def memory_main(args):
         for name in ("rill", "redis"):
             port = free_port()
             if name == "rill":
-                cmd = [args.rill, "--port", str(port), "--dir", os.path.join(tmp, "rill")]
+                cmd = [args.rill, "--port", str(port), "--dir", os.path.join(tmp, "rill"), "--save", ""]
             else:
                 cmd = [args.redis, "--port", str(port), "--dir", tmp, "--save", "", "--appendonly", "no"]
             proc = start(cmd, port)

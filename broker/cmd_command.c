@@ -250,8 +250,8 @@ static void reply_keyword_spec(session *c, const command *cmd, const struct keyw
 {
     reply_map(c, 3);
     reply_bulk_cstr(c, "flags");
-    reply_set(c, 2);
-    reply_simple(c, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
+    reply_set(c, 2);                        /* XREAD and XREADGROUP: RO access, as Redis */
+    reply_simple(c, "RO");
     reply_simple(c, "access");
     reply_bulk_cstr(c, "begin_search");
     reply_map(c, 2);

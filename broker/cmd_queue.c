@@ -11,12 +11,16 @@
  *    server keeps about it (the key it was last seen under, its place in
  *    the registry and in the timer heap).
  *
- *  - The registry (s->queues) holds one reference to every queue object
- *    ever created, so a queue is only ever freed here, on the core thread
- *    (UNLINK and FLUSHALL ASYNC then only drop the keyspace's reference)
- *    and the timer never touches freed memory.  A queue whose refcount is
- *    down to 1 has left the keyspace: it is released when next seen (the
- *    timer, INFO, and two entries checked at each new registration).
+ *  - The registry (s->queues) lists every live queue object without
+ *    holding a reference (OBJECT REFCOUNT says 1, as for any value): a
+ *    queue leaves the registry when it is freed.  Freed on the core thread
+ *    (DEL, overwrite, FLUSHALL), it leaves at once.  Freed on the lazy-free
+ *    thread (UNLINK, FLUSHALL ASYNC), it frees its jobs there and hands its
+ *    small shell to the registry's orphan list under orphan_lock; the core
+ *    thread unlinks and frees shells at its next look (a queue command that
+ *    registers, the timer, INFO).  The core thread reads a registered
+ *    queue's jobs only when it found the queue in the keyspace, or under
+ *    orphan_lock (INFO), so it never reads jobs being freed.
  *
  *  - One libevent timer serves every queue: a min-heap of queues by their
  *    next event (a delayed job falls due, a lease ends, a TTL passes,
@@ -29,6 +33,14 @@
  *    moved without us (RENAME, MOVE, COPY's new value) is found again by a
  *    walk over the keyspace the first time its timer fires.
  *
+ *  - Blocked fetchers are served at the end of the event-loop iteration
+ *    (queue_flush_wakes, from the server's before-sleep hook), not after
+ *    each command that made a job waiting: a producer's pipeline of 64
+ *    QPUSHes then hands each blocked worker up to COUNT jobs in one reply
+ *    instead of one job per push and a round trip per job.  WATCH is still
+ *    invalidated at once.  Blocked fetchers keep their FIFO order; a
+ *    non-blocking QFETCH run in the same iteration may take jobs first.
+ *
  *  - Effects.  Every queue write suppresses its own argv and logs what it
  *    did in a form that replays identically: QPUSH with the chosen ID and
  *    absolute times, one QLEASE per fetched job naming the consumer and
@@ -38,9 +50,14 @@
  *    a function of its due time alone.  While loading, nothing ticks
  *    (the log holds every transition) and no lease has a live holder.
  *
- *  - A lease belongs to the session that fetched (its client id); after a
- *    restart nobody holds one, so a job leased before it is redelivered
- *    when its lease ends.
+ *  - A lease belongs to the job, not to a connection: QACK, QNACK and
+ *    QEXTEND from any connection act on a job whose lease has not ended
+ *    (workers use connection pools).  Each fetch takes a lease token per
+ *    queue (all its jobs from that queue share it); given `LEASE token`,
+ *    those commands act only if the job's current lease has that token, so
+ *    a worker whose lease ended cannot touch the job's next lease.  Tokens
+ *    are logged (QLEASE) and snapshotted, so they survive a restart and a
+ *    worker can finish its job after one.
  */
 #include "cmd_queue.h"
 #include "queue.h"
@@ -48,10 +65,12 @@
 #include "server.h"
 #include "effect.h"
 #include "blocking.h"
+#include "multi.h"
 #include "alloc.h"
 
 #include <event2/event.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +92,8 @@ typedef struct qobj {
     int dbid;
     sbuf key;               /* last known key, or NULL */
     int gen_like_ids;       /* a producer gave an ID shaped like generated ones */
+    struct qobj *orphan_next;   /* on reg->orphans: freed off the core thread */
+    int wake_pending;       /* on reg->wakes */
 } qobj;
 
 typedef struct qreg {
@@ -80,9 +101,13 @@ typedef struct qreg {
     struct event *timer;
     long long armed;        /* the when the timer is armed for, or 0 */
     qobj **all;
-    size_t nall, capall, sweep;
+    size_t nall, capall;
+    qobj *orphans;          /* freed elsewhere, to unlink (under orphan_lock) */
+    pthread_t main;         /* the core thread */
     qobj **heap;
     size_t nheap, capheap;
+    qobj **wakes;           /* queues whose blocked fetchers to serve before sleep */
+    size_t nwakes, capwakes;
     uint64_t rng;
     int freeing;
 } qreg;
@@ -91,6 +116,12 @@ typedef struct qreg {
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static int looks_generated(const char *id);
+static void qobj_destroy(qobj *x);
+static void wake(server *s, db *d, const char *key, qobj *x);
+
+/* orphan_lock orders a lazy-free thread's qobj_free with the core thread's
+ * registry walks and teardown (see the design notes). */
+static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static qreg *reg_get(server *s)
 {
@@ -99,6 +130,7 @@ static qreg *reg_get(server *s)
         r->s = s;
         r->timer = evtimer_new(s->base, on_timer, r);
         r->rng = (uint64_t)ustime_now() | 1;
+        r->main = pthread_self();
         s->queues = r;
     }
     return s->queues;
@@ -190,35 +222,40 @@ static void reg_update(qobj *x)
     arm(r);
 }
 
-/* reg_release drops the registry's reference to a queue that left the
- * keyspace (which frees it). */
+/* reg_release takes x out of the registry (x is being freed). */
 static void reg_release(qreg *r, qobj *x)
 {
     heap_del(r, x);
+    for (size_t i = 0; x->wake_pending && i < r->nwakes; i++)
+        if (r->wakes[i] == x) {
+            r->wakes[i] = r->wakes[--r->nwakes];
+            x->wake_pending = 0;
+        }
     size_t i = x->reg_pos;
     r->all[i] = r->all[--r->nall];
     r->all[i]->reg_pos = i;
-    if (r->sweep > r->nall) r->sweep = 0;
     x->reg = NULL;
-    obj_decref(x->o);
+    if (!r->freeing) arm(r);
 }
 
-static int gone(const qobj *x) { return x->o->refcount <= 1; }
-
-/* sweep checks up to n registered queues, releasing those deleted. */
-static void sweep(qreg *r, size_t n)
+/* reap unlinks and frees the shells of queues freed off the core thread. */
+static void reap(qreg *r)
 {
-    while (n-- && r->nall) {
-        if (r->sweep >= r->nall) r->sweep = 0;
-        qobj *x = r->all[r->sweep];
-        if (gone(x)) reg_release(r, x);
-        else r->sweep++;
+    pthread_mutex_lock(&orphan_lock);
+    qobj *x = r->orphans;
+    r->orphans = NULL;
+    pthread_mutex_unlock(&orphan_lock);
+    while (x) {
+        qobj *n = x->orphan_next;
+        reg_release(r, x);
+        qobj_destroy(x);
+        x = n;
     }
 }
 
 static void reg_add(qreg *r, qobj *x)
 {
-    sweep(r, 2);
+    reap(r);
     if (r->nall == r->capall) {
         r->capall = r->capall ? r->capall * 2 : 16;
         r->all = xrealloc(r->all, r->capall * sizeof *r->all);
@@ -226,7 +263,6 @@ static void reg_add(qreg *r, qobj *x)
     x->reg = r;
     x->reg_pos = r->nall;
     r->all[r->nall++] = x;
-    obj_incref(x->o);
     reg_update(x);
 }
 
@@ -236,12 +272,17 @@ void queue_server_free(server *s)
     if (!r) return;
     r->freeing = 1;
     if (r->timer) event_free(r->timer);
-    for (size_t i = 0; i < r->nall; i++) {
-        r->all[i]->reg = NULL;
-        obj_decref(r->all[i]->o);
+    pthread_mutex_lock(&orphan_lock);
+    for (qobj *x = r->orphans, *n; x; x = n) {
+        n = x->orphan_next;
+        x->reg = NULL;
+        qobj_destroy(x);
     }
+    for (size_t i = 0; i < r->nall; i++) r->all[i]->reg = NULL;
+    pthread_mutex_unlock(&orphan_lock);
     xfree(r->all);
     xfree(r->heap);
+    xfree(r->wakes);
     xfree(r);
     s->queues = NULL;
 }
@@ -259,12 +300,31 @@ static obj *qobj_new(void)
     return x->o;
 }
 
-static void qobj_free(obj *o)
+static void qobj_destroy(qobj *x)
 {
-    qobj *x = o->ptr;
     q_free(x->q);
     if (x->key) sbuf_free(x->key);
     xfree(x);
+}
+
+/* qobj_free runs on the core thread (DEL, overwrite) or on the lazy-free
+ * thread (UNLINK, FLUSHALL ASYNC): see the design notes. */
+static void qobj_free(obj *o)
+{
+    qobj *x = o->ptr;
+    pthread_mutex_lock(&orphan_lock);
+    qreg *r = x->reg;
+    if (r && !pthread_equal(pthread_self(), r->main)) {
+        q_free(x->q);                  /* the jobs go now, on this thread */
+        x->q = NULL;
+        x->orphan_next = r->orphans;
+        r->orphans = x;
+        pthread_mutex_unlock(&orphan_lock);
+        return;
+    }
+    pthread_mutex_unlock(&orphan_lock);
+    if (r) reg_release(r, x);
+    qobj_destroy(x);
 }
 
 static obj *qobj_dup(const obj *o)
@@ -294,8 +354,8 @@ static int qobj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn 
     const qobj *x = o->ptr;
     const q_counters *st = q_stats_const(x->q);
     char nb[9][24];
-    const char *av[40];
-    size_t lv[40];
+    const char *av[44];
+    size_t lv[44];
     int n = 0;
 #define PUT(p, l) (av[n] = (p), lv[n] = (l), n++)
 #define PUTS(s) PUT(s, strlen(s))
@@ -311,7 +371,7 @@ static int qobj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn 
     PUTS("DELETED"); PUTN(6, st->deleted);
     PUTS("DELIVERED"); PUTN(7, st->delivered);
     if (emit(priv, n, av, lv) != 0) return -1;
-    char jb[13][24];
+    char jb[14][24];
     for (int s = 0; s < QS_NSTATES; s++) {
         for (const qjob *j = q_first(x->q, s); j; j = q_next(j)) {
             n = 0;
@@ -334,6 +394,9 @@ static int qobj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn 
             PUTS("LEASE"); PUT(jb[10], (size_t)ll_str(jb[10], j->lease_until));
             PUT(jb[11], (size_t)ll_str(jb[11], (long long)j->consumer));
             PUTS("DEADAT"); PUT(jb[12], (size_t)ll_str(jb[12], j->dead_at));
+            if (j->lease) {
+                PUTS("TOKEN"); PUT(jb[13], (size_t)ll_str(jb[13], (long long)j->lease));
+            }
             if (j->error) {
                 PUTS("ERROR");
                 PUT(j->error, sbuf_len(j->error));
@@ -416,7 +479,7 @@ static void queue_tick(server *s, db *d, const char *key, qobj *x)
         s->dirty++;
     }
     if (q_promote(q, now)) woke = 1;
-    if (woke) db_signal_modified(s, d, key);
+    if (woke) wake(s, d, key, x);
 }
 
 /* remember records where x lives (the timer logs and wakes by key). */
@@ -427,6 +490,21 @@ static void remember(qobj *x, int dbid, const char *key)
     if (x->key) sbuf_free(x->key);
     x->key = sbuf_dup(key);
     x->dbid = dbid;
+}
+
+/* wake: jobs became waiting in x (at key in d).  WATCH is invalidated now;
+ * blocked fetchers, if any wait on the key, are served before sleeping. */
+static void wake(server *s, db *d, const char *key, qobj *x)
+{
+    if (dict_size(d->watched)) multi_touch_key(s, d, key);
+    if (!d->blocking || !dict_find(d->blocking, key) || x->wake_pending || !x->reg) return;
+    qreg *r = x->reg;
+    if (r->nwakes == r->capwakes) {
+        r->capwakes = r->capwakes ? r->capwakes * 2 : 8;
+        r->wakes = xrealloc(r->wakes, r->capwakes * sizeof *r->wakes);
+    }
+    r->wakes[r->nwakes++] = x;
+    x->wake_pending = 1;
 }
 
 /* locate confirms (or finds again, by walking the keyspace) the key
@@ -455,13 +533,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     server *s = r->s;
     server_update_time(s);
     r->armed = 0;
+    reap(r);
     while (r->nheap && r->heap[0]->when <= s->mstime) {
         qobj *x = r->heap[0];
         heap_del(r, x);
-        if (gone(x)) {
-            reg_release(r, x);
-            continue;
-        }
         if (locate(s, x) < 0) continue;     /* not in the keyspace now: rejoins when used */
         db *d = &s->dbs[x->dbid];
         if (db_key_is_expired(s, d, x->key)) continue;   /* expiry deletes it */
@@ -602,6 +677,8 @@ void cmd_qpush(session *c)
             o.due = tolower(opt[0]) == 'd' ? now + v : v;
         } else if (!strcasecmp(opt, "priority") && more >= 1) {
             if (parse_ll(c, a->argv[++i], &o.priority) < 0) return;
+        } else if (!strcasecmp(opt, "enq") && more >= 1) {
+            if (parse_ms(c, a->argv[++i], 1, &o.enq) < 0) return;
         } else if (!strcasecmp(opt, "maxattempts") && more >= 1) {
             if (parse_ms(c, a->argv[++i], 0, &o.maxattempts) < 0) return;
         } else if (!strcasecmp(opt, "backoff") && more >= 2) {
@@ -658,10 +735,7 @@ void cmd_qpush(session *c)
             gen[glen++] = '-';
             glen += (size_t)ll_str(gen + glen, (long long)seq);
             if (!x->gen_like_ids) break;
-            sbuf probe = sbuf_new(gen, glen);
-            int taken = q_find(x->q, probe) != NULL;
-            sbuf_free(probe);
-            if (!taken) break;
+            if (!q_find_len(x->q, gen, glen)) break;
             seq++;
         }
     } else if (!x->gen_like_ids && looks_generated(id)) {
@@ -670,16 +744,16 @@ void cmd_qpush(session *c)
     j = q_add(x->q, id ? id : gen, id ? sbuf_len(id) : glen, a->argv[2], sbuf_len(a->argv[2]), &o, now);
     s->dirty++;
     reply_job_id(c, j);
-    if (j->state == QS_WAITING) db_signal_modified(s, c->db, key);
+    if (j->state == QS_WAITING) wake(s, c->db, key, x);
     reg_update(x);
     if (!s->sinks) {
         s->stat.effects++;
         return;
     }
     /* The effect: every option, absolute. */
-    const char *av[20];
-    size_t lv[20];
-    char nb[6][24];
+    const char *av[22];
+    size_t lv[22];
+    char nb[7][24];
     int n = 0;
     av[n] = "QPUSH", lv[n++] = 5;
     av[n] = key, lv[n++] = sbuf_len(key);
@@ -702,6 +776,8 @@ void cmd_qpush(session *c)
         av[n] = "DEADLINE", lv[n++] = 8;
         av[n] = nb[5], lv[n++] = (size_t)ll_str(nb[5], j->deadline);
     }
+    av[n] = "ENQ", lv[n++] = 3;
+    av[n] = nb[6], lv[n++] = (size_t)ll_str(nb[6], j->enq_ms);
     emit(s, c->dbid, n, av, lv);
 }
 
@@ -767,17 +843,19 @@ void cmd_qfetch(session *c)
         qobj *x = lookup(c, key, 0, &wrong);
         if (!x) continue;
         qjob *j;
+        uint64_t token = q_token_next(x->q);
         while (got < count && (j = q_first(x->q, QS_WAITING))) {
             if (!h) h = reply_defer(c);
-            q_lease(x->q, j, c->id, until);
-            long long nums[2] = {(long long)c->id, until};
-            emit_job(s, c->dbid, "QLEASE", key, j, 2, nums, NULL, 0);
+            q_lease(x->q, j, c->id, token, until);
+            long long nums[3] = {(long long)c->id, until, (long long)token};
+            emit_job(s, c->dbid, "QLEASE", key, j, 3, nums, NULL, 0);
             s->dirty++;
-            reply_array(c, 4);
+            reply_array(c, 5);
             reply_bulk(c, key, sbuf_len(key));
             reply_job_id(c, j);
             reply_bulk(c, j->payload, sbuf_len(j->payload));
             reply_int(c, j->attempt);
+            reply_int(c, (long long)token);
             got++;
         }
         reg_update(x);
@@ -799,21 +877,37 @@ void cmd_qfetch(session *c)
 
 /* ---- QACK QNACK QEXTEND ---------------------------------------------------------- */
 
-/* held: j is leased by c and its lease has not ended. */
-static qjob *held(session *c, qobj *x, const char *id)
+/* held: j is leased, its lease has not ended, and (token > 0) the lease
+ * has that token. */
+static qjob *held(session *c, qobj *x, const char *id, uint64_t token)
 {
     qjob *j = q_find(x->q, id);
-    if (!j || j->state != QS_LEASED || j->owner != c->id || j->owner == 0) return NULL;
-    if (j->lease_until <= c->srv->mstime) return NULL;
+    if (!j || j->state != QS_LEASED || j->lease_until <= c->srv->mstime) return NULL;
+    if (token && j->lease != token) return NULL;
     return j;
 }
 
-/* QACK queue id [id ...] */
+/* parse_token reads a lease token (a positive integer). */
+static int parse_token(session *c, const char *arg, uint64_t *token)
+{
+    long long v;
+    if (parse_ms(c, arg, 1, &v) < 0) return -1;
+    *token = (uint64_t)v;
+    return 0;
+}
+
+/* QACK queue [LEASE token] id [id ...] */
 void cmd_qack(session *c)
 {
     server *s = c->srv;
     argv_t *a = &c->args;
     const char *key = a->argv[1];
+    uint64_t token = 0;
+    int first = 2;
+    if (a->argc >= 5 && !strcasecmp(a->argv[2], "lease")) {
+        if (parse_token(c, a->argv[3], &token) < 0) return;
+        first = 4;
+    }
     int wrong;
     qobj *x = lookup(c, key, 0, &wrong);
     if (wrong) return;
@@ -827,8 +921,8 @@ void cmd_qack(session *c)
     argv_push(&eff, "QFINISH", 7);
     argv_push(&eff, key, sbuf_len(key));
     long long n = 0;
-    for (int i = 2; i < a->argc; i++) {
-        qjob *j = held(c, x, a->argv[i]);
+    for (int i = first; i < a->argc; i++) {
+        qjob *j = held(c, x, a->argv[i], token);
         if (!j) continue;
         argv_push(&eff, j->id, sbuf_len(j->id));
         q_remove(x->q, j, QR_ACKED);
@@ -843,15 +937,18 @@ void cmd_qack(session *c)
     reply_int(c, n);
 }
 
-/* QNACK queue id [DELAY ms] [ERROR text] */
+/* QNACK queue id [LEASE token] [DELAY ms] [ERROR text] */
 void cmd_qnack(session *c)
 {
     server *s = c->srv;
     argv_t *a = &c->args;
     long long delay = -1;
     const char *err = NULL;
+    uint64_t token = 0;
     for (int i = 3; i < a->argc; i++) {
-        if (!strcasecmp(a->argv[i], "delay") && i + 1 < a->argc) {
+        if (!strcasecmp(a->argv[i], "lease") && i + 1 < a->argc) {
+            if (parse_token(c, a->argv[++i], &token) < 0) return;
+        } else if (!strcasecmp(a->argv[i], "delay") && i + 1 < a->argc) {
             if (parse_ms(c, a->argv[++i], 0, &delay) < 0) return;
         } else if (!strcasecmp(a->argv[i], "error") && i + 1 < a->argc) {
             err = a->argv[++i];
@@ -865,7 +962,7 @@ void cmd_qnack(session *c)
     qobj *x = lookup(c, key, 0, &wrong);
     if (wrong) return;
     effect_suppress(c);
-    qjob *j = x ? held(c, x, a->argv[2]) : NULL;
+    qjob *j = x ? held(c, x, a->argv[2], token) : NULL;
     if (!j) {
         if (x) reg_update(x);
         reply_int(c, 0);
@@ -881,26 +978,33 @@ void cmd_qnack(session *c)
         long long due = now + d;
         emit_job(s, c->dbid, "QRETRY", key, j, 1, &due, err, elen);
         q_retry(x->q, j, due, now, err, elen);
-        if (j->state == QS_WAITING) db_signal_modified(s, c->db, key);
+        if (j->state == QS_WAITING) wake(s, c->db, key, x);
     }
     s->dirty++;
     reg_update(x);
     reply_int(c, 1);
 }
 
-/* QEXTEND queue id ms */
+/* QEXTEND queue id ms [LEASE token] */
 void cmd_qextend(session *c)
 {
     server *s = c->srv;
     argv_t *a = &c->args;
     long long ms;
+    uint64_t token = 0;
     if (parse_ms(c, a->argv[3], 1, &ms) < 0) return;
+    if (a->argc == 6 && !strcasecmp(a->argv[4], "lease")) {
+        if (parse_token(c, a->argv[5], &token) < 0) return;
+    } else if (a->argc != 4) {
+        reply_err_syntax(c);
+        return;
+    }
     const char *key = a->argv[1];
     int wrong;
     qobj *x = lookup(c, key, 0, &wrong);
     if (wrong) return;
     effect_suppress(c);
-    qjob *j = x ? held(c, x, a->argv[2]) : NULL;
+    qjob *j = x ? held(c, x, a->argv[2], token) : NULL;
     if (!j) {
         if (x) reg_update(x);
         reply_int(c, 0);
@@ -949,7 +1053,7 @@ void cmd_qrequeue(session *c)
     lv[4] = (size_t)ll_str(nb, due);
     emit(s, c->dbid, 5, av, lv);
     s->dirty++;
-    if (j->state == QS_WAITING) db_signal_modified(s, c->db, key);
+    if (j->state == QS_WAITING) wake(s, c->db, key, x);
     reg_update(x);
     reply_int(c, 1);
 }
@@ -1039,7 +1143,7 @@ void cmd_qjob(session *c)
         reply_null(c);
         return;
     }
-    reply_map(c, 17);
+    reply_map(c, 18);
     reply_bulk_cstr(c, "id");
     reply_job_id(c, j);
     reply_bulk_cstr(c, "state");
@@ -1063,6 +1167,7 @@ void cmd_qjob(session *c)
     reply_bulk_cstr(c, "last-error");
     if (j->error) reply_bulk(c, j->error, sbuf_len(j->error));
     else reply_null(c);
+    map_int(c, "lease-token", j->state == QS_LEASED ? (long long)j->lease : -1);
 }
 
 /* A listing cursor is "0" or "<k0>:<k1>:<seq>", the position of the next job. */
@@ -1199,11 +1304,16 @@ static void internal_done(session *c, qobj *x, int woke)
     reply_int(c, 1);
 }
 
-/* QLEASE queue id consumer until-ms (internal: the effect of a fetch) */
+/* QLEASE queue id consumer until-ms [token] (internal: the effect of a fetch) */
 void cmd_qlease(session *c)
 {
-    long long consumer, until;
+    long long consumer, until, token = 0;
+    if (c->args.argc > 6) {
+        reply_err_syntax(c);
+        return;
+    }
     if (parse_ms(c, c->args.argv[3], 0, &consumer) < 0 || parse_ms(c, c->args.argv[4], 0, &until) < 0) return;
+    if (c->args.argc == 6 && parse_ms(c, c->args.argv[5], 1, &token) < 0) return;
     qobj *x;
     qjob *j = internal_job(c, &x, -1);
     if (!j) return;
@@ -1211,8 +1321,7 @@ void cmd_qlease(session *c)
         reply_int(c, 0);
         return;
     }
-    q_lease(x->q, j, c->srv->loading ? 0 : (uint64_t)consumer, until);
-    j->consumer = (uint64_t)consumer;
+    q_lease(x->q, j, (uint64_t)consumer, token ? (uint64_t)token : q_token_next(x->q), until);
     internal_done(c, x, 0);
 }
 
@@ -1350,7 +1459,7 @@ void cmd_qrestore(session *c)
     t.state = QS_WAITING;
     t.bkind = QB_EXP;
     const char *err = NULL;
-    long long seq = -1;
+    long long seq = -1, token = 0;
     for (int i = 4; i < a->argc; i++) {
         const char *f = a->argv[i];
         int more = a->argc - i - 1;
@@ -1395,6 +1504,7 @@ void cmd_qrestore(session *c)
         else if (!strcasecmp(f, "maxattempts") && more >= 1) dst = &t.maxattempts;
         else if (!strcasecmp(f, "deadline") && more >= 1) dst = &t.deadline;
         else if (!strcasecmp(f, "deadat") && more >= 1) dst = &t.dead_at;
+        else if (!strcasecmp(f, "token") && more >= 1) dst = &token;
         else {
             reply_err_syntax(c);
             return;
@@ -1415,12 +1525,38 @@ void cmd_qrestore(session *c)
     }
     if (looks_generated(a->argv[2])) x->gen_like_ids = 1;
     t.seq = seq > 0 ? (uint64_t)seq : q_next_seq(x->q);
-    t.owner = 0;   /* a restored lease has no live holder */
+    t.lease = (uint64_t)token;
     /* delayed vs waiting follows the due time, as everywhere */
     if (t.state == QS_WAITING || t.state == QS_DELAYED) t.state = t.due > s->mstime ? QS_DELAYED : QS_WAITING;
     q_restore(x->q, &t, a->argv[2], sbuf_len(a->argv[2]), a->argv[3], sbuf_len(a->argv[3]), err,
               err ? sbuf_len(err) : 0);
     internal_done(c, x, t.state == QS_WAITING);
+}
+
+/* ---- before sleep ------------------------------------------------------------------ */
+
+int queue_flush_wakes(server *s)
+{
+    qreg *r = s->queues;
+    if (!r || !r->nwakes) return 0;
+    reap(r);
+    size_t n = r->nwakes;
+    for (size_t i = 0; i < r->nwakes; i++) {
+        qobj *x = r->wakes[i];
+        x->wake_pending = 0;
+        /* moved meanwhile (RENAME, MOVE): its new key was signalled then */
+        if (x->dbid < 0 || x->dbid >= s->ndb || !x->key) continue;
+        db *d = &s->dbs[x->dbid];
+        if (dict_fetch(d->keys, x->key) == x->o) block_signal_key_ready(s, d, x->key);
+    }
+    r->nwakes = 0;
+    return n > 0;
+}
+
+int queue_wakes_pending(server *s)
+{
+    qreg *r = s->queues;
+    return r && r->nwakes > 0;
 }
 
 /* ---- INFO ------------------------------------------------------------------------------ */
@@ -1429,7 +1565,7 @@ int queue_info_any(server *s)
 {
     qreg *r = s->queues;
     if (!r) return 0;
-    sweep(r, r->nall);
+    reap(r);
     return r->nall > 0;
 }
 
@@ -1439,15 +1575,18 @@ sbuf queue_info(server *s, sbuf out)
     long long n[QS_NSTATES] = {0}, oldest = LLONG_MAX, total = 0;
     size_t nq = 0;
     if (r) {
-        sweep(r, r->nall);
+        reap(r);
+        pthread_mutex_lock(&orphan_lock);   /* a queue may be freeing elsewhere */
         for (size_t i = 0; i < r->nall; i++) {
             queue *q = r->all[i]->q;
+            if (!q) continue;               /* orphaned meanwhile */
             nq++;
             for (int k = 0; k < QS_NSTATES; k++) n[k] += (long long)q_count(q, k);
             total += (long long)q_len(q);
             long long o = q_oldest_waiting_due(q);
             if (o < oldest) oldest = o;
         }
+        pthread_mutex_unlock(&orphan_lock);
     }
     long long age = oldest == LLONG_MAX || s->mstime < oldest ? 0 : s->mstime - oldest;
     return sbuf_catfmt(out,

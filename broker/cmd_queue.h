@@ -15,6 +15,14 @@ extern const obj_type queue_obj_type;
  * a no-op if no queue was ever created. */
 void queue_server_free(struct server *s);
 
+/* queue_flush_wakes marks ready the keys of queues that got waiting jobs
+ * since the last call and have blocked fetchers, so that the blocking
+ * module serves them (call it from before-sleep, before block_before_sleep,
+ * and again while queue_wakes_pending: serving resumes sessions whose
+ * pipelined commands may push more).  Returns 1 if it marked any. */
+int queue_flush_wakes(struct server *s);
+int queue_wakes_pending(struct server *s);
+
 /* queue_info_any: 1 if at least one queue key exists (INFO default shows
  * the Queues section only then, so a server without queues prints what
  * Redis prints). */

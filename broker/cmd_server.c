@@ -11,6 +11,7 @@
 #include "log.h"
 #include "multi.h"
 #include "blocking.h"
+#include "effect.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -73,6 +74,12 @@ void cmd_flushall(session *c)
         block_signal_db(s, &s->dbs[i]);
     }
     s->dirty += removed;
+    if (persist_flushall(s)) {   /* kills a BGSAVE; saves with save points (Redis 7) */
+        /* The save reset the change counter; the flush must still be logged. */
+        const char *av[1] = {"FLUSHALL"};
+        effect_suppress(c);
+        effect_emit_strs(s, c->dbid, 1, av, NULL);
+    }
     reply_ok(c);
 }
 
@@ -177,6 +184,9 @@ static const char *const debug_help[] = {
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, push, verbatim, true, false.",
+    "RELOAD [NOSAVE]",
+    "    Save the RDB on disk and reload it back to memory. NOSAVE: load the file",
+    "    as it is, without saving first (MERGE and NOFLUSH are not supported).",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -229,6 +239,30 @@ static void debug_protocol(session *c, const char *type)
                         "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
 }
 
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load (persist.h). */
+static void debug_reload(session *c)
+{
+    int save = 1, merge = 0, noflush = 0;
+    for (int i = 2; i < c->args.argc; i++) {
+        const char *o = c->args.argv[i];
+        if (!strcasecmp(o, "merge")) merge = 1;
+        else if (!strcasecmp(o, "noflush")) noflush = 1;
+        else if (!strcasecmp(o, "nosave")) save = 0;
+        else {
+            reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    if (merge || noflush) {
+        reply_error(c, "ERR DEBUG RELOAD MERGE and NOFLUSH are not supported by Rill");
+        return;
+    }
+    int rc = persist_debug_reload(c->srv, save);
+    if (rc == -1) reply_error(c, "ERR");
+    else if (rc == -2) reply_error(c, "ERR Error trying to load the RDB dump");
+    else reply_ok(c);
+}
+
 /* DEBUG <subcommand> [args] — the subset of Redis's DEBUG that tests use. */
 void cmd_debug(session *c)
 {
@@ -264,6 +298,8 @@ void cmd_debug(session *c)
     } else if (argc == 3 && !strcasecmp(sub, "aof-fail-writes")) {
         if (aof_debug_fail_writes(s, atoi(argv[2])) != 0) reply_error(c, "ERR the append log is off");
         else reply_ok(c);
+    } else if (!strcasecmp(sub, "reload")) {
+        debug_reload(c);
     } else if (argc == 3 && !strcasecmp(sub, "log")) {
         log_warning("DEBUG LOG: %s", argv[2]);
         reply_ok(c);

@@ -61,11 +61,10 @@ typedef struct server {
     long long start_ms;
     long long cmd_start_ms;  /* the time a command runs at (expiry checks) */
     uint64_t cronloops;
-    struct loop_spin {       /* adaptive poll before sleeping (server.c loop_spin) */
-        long long budget_ns; /* current spin limit; 0 = sleep at once */
-        long long seen;      /* reads + accepts counted at the last check */
-        int idle_iters;      /* iterations since the budget fell to 0 */
-    } spin;
+    struct loop_pace {       /* polling before sleeping under pipelined load (server.c loop_wait) */
+        long long reads, cmds;  /* stat.total_reads / numcommands at the last check */
+        long long budget_ns;    /* how long the next poll may spin */
+    } pace;
     struct cmd_clock {       /* times commands for commandstats (server.c cmd_clock_us) */
         int tsc;             /* 0 clock_gettime, 1 invariant TSC uncalibrated, 2 calibrated */
         unsigned long long tsc0;

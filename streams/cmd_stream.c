@@ -302,8 +302,12 @@ void cmd_xadd(session *c)
         sv = fresh->ptr;
     }
     stream *st = sv->s;
-    stream_id last_max = ST_ID_MAX;
-    if (st_id_cmp(st->last_id, last_max) == 0) {
+    if (!fresh) {   /* budgets as configured now (CONFIG SET applies to the next block) */
+        long long mb = srv->cfg.stream_node_max_bytes;
+        st->max_bytes = mb < 0 ? 0 : mb > UINT32_MAX ? UINT32_MAX : (uint32_t)mb;
+        st->max_entries = srv->cfg.stream_node_max_entries < 0 ? 0 : (uint32_t)srv->cfg.stream_node_max_entries;
+    }
+    if (st->last_id.ms == UINT64_MAX && st->last_id.seq == UINT64_MAX) {
         reply_error(c, "ERR The stream has exhausted the last possible ID, unable to add more items");
         return;
     }

@@ -127,6 +127,108 @@ aofrec_status aofrec_decode(const uint8_t *p, size_t n, size_t *used, Rill__LogR
     return AOFREC_OK;
 }
 
+/* ---- decoding without allocation -------------------------------------- */
+
+void aofrec_views_free(aofrec_views *vw)
+{
+    xfree(vw->v);
+    vw->v = NULL;
+    vw->cap = 0;
+}
+
+/* rd_varint reads a base-128 varint of at most 10 bytes; -1 if it is cut
+ * short or longer. */
+static int rd_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+    const uint8_t *p = *pp;
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 70; shift += 7) {
+        if (p == end) return -1;
+        uint8_t b = *p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            *pp = p;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* view_body decodes a LogRecord body b[0..n): field 1 (db) and 3 (group)
+ * varints, field 2 (argv) length-delimited, each in any order; other
+ * fields are skipped as protobuf allows (varint, 64-bit, length-delimited,
+ * 32-bit).  A known field with another wire type, a group wire type, field
+ * number 0 or anything cut short is not a LogRecord: -1. */
+static int view_body(const uint8_t *b, size_t n, Rill__LogRecord *out, aofrec_views *vw)
+{
+    const uint8_t *p = b, *end = b + n;
+    uint32_t db = 0, group = 0;
+    size_t argc = 0;
+    while (p < end) {
+        uint64_t tag, v;
+        if (rd_varint(&p, end, &tag) < 0 || tag > UINT32_MAX) return -1;
+        uint32_t field = (uint32_t)(tag >> 3), wt = (uint32_t)(tag & 7);
+        if (field == 0) return -1;
+        if (field == 1 || field == 3) {
+            if (wt != 0 || rd_varint(&p, end, &v) < 0) return -1;
+            if (field == 1) db = (uint32_t)v;
+            else group = (uint32_t)v;
+            continue;
+        }
+        switch (wt) {
+        case 0:
+            if (rd_varint(&p, end, &v) < 0) return -1;
+            break;
+        case 1:
+            if (end - p < 8) return -1;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4) return -1;
+            p += 4;
+            break;
+        case 2:
+            if (rd_varint(&p, end, &v) < 0 || v > (uint64_t)(end - p)) return -1;
+            if (field == 2) {
+                if (argc == vw->cap) {
+                    vw->cap = vw->cap ? vw->cap * 2 : 16;
+                    vw->v = xrealloc(vw->v, vw->cap * sizeof *vw->v);
+                }
+                vw->v[argc].data = (uint8_t *)p;
+                vw->v[argc].len = (size_t)v;
+                argc++;
+            }
+            p += v;
+            break;
+        default:
+            return -1;
+        }
+        if (field == 2 && wt != 2) return -1;
+    }
+    Rill__LogRecord init = RILL__LOG_RECORD__INIT;
+    *out = init;
+    out->db = db;
+    out->group = group;
+    out->n_argv = argc;
+    out->argv = vw->v;
+    return 0;
+}
+
+aofrec_status aofrec_view(const uint8_t *p, size_t n, int check_crc, size_t *used, Rill__LogRecord *out,
+                          aofrec_views *views)
+{
+    if (n < 4) return AOFREC_SHORT;
+    uint32_t len = get_u32(p);
+    if (len == 0 || len > AOFREC_MAX_BODY) return AOFREC_BAD_LENGTH;
+    if (n - 4 < (size_t)len + 4) return AOFREC_SHORT;
+    if (check_crc && crc32c(p + 4, len) != get_u32(p + 4 + len)) return AOFREC_BAD_CRC;
+    if (view_body(p + 4, len, out, views) != 0 || out->n_argv == 0 || out->group > AOF_GROUP_END)
+        return AOFREC_BAD_BODY;
+    *used = (size_t)len + AOFREC_OVERHEAD;
+    return AOFREC_OK;
+}
+
 /* ---- scanning --------------------------------------------------------- */
 
 /* Scanning a torn tail for a later good record is quadratic at worst;
@@ -153,15 +255,18 @@ static int good_record_after(const uint8_t *p, size_t n, size_t from)
     return 0;
 }
 
-void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *priv, aof_scan_result *res)
+static void scan(const uint8_t *p, size_t n, int last, int check_crc, aof_record_fn *fn, void *priv,
+                 aof_scan_result *res)
 {
     memset(res, 0, sizeof *res);
     size_t off = 0, group_start = 0;
     int in_group = 0;
+    aofrec_views vw = {0};
+    Rill__LogRecord rec;
+    const Rill__LogRecord *r = &rec;
     while (off < n) {
         size_t used = 0;
-        Rill__LogRecord *r = NULL;
-        aofrec_status st = aofrec_decode(p + off, n - off, &used, &r);
+        aofrec_status st = aofrec_view(p + off, n - off, check_crc, &used, &rec, &vw);
         if (st != AOFREC_OK) {
             res->bad_off = off;
             int torn = last && ((st == AOFREC_SHORT && !good_record_after(p, n, off)) ||
@@ -178,6 +283,7 @@ void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *pri
                          ? "record length runs past the end of the file but good records follow (damaged length)"
                          : aofrec_strstatus(st));
             }
+            aofrec_views_free(&vw);
             return;
         }
         /* Group markers: BEGIN opens, MORE/END only inside, NONE only outside. */
@@ -185,7 +291,7 @@ void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *pri
         int bad = (g == AOF_GROUP_BEGIN && in_group) || ((g == AOF_GROUP_MORE || g == AOF_GROUP_END) && !in_group) ||
                   (g == AOF_GROUP_NONE && in_group);
         if (bad) {
-            rill__log_record__free_unpacked(r, NULL);
+            aofrec_views_free(&vw);
             res->status = AOF_SCAN_CORRUPT;
             res->bad_off = off;
             res->good_end = in_group ? group_start : off;
@@ -199,8 +305,8 @@ void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *pri
             in_group = 0;
         }
         int stop = fn ? fn(priv, off, r) : 0;
-        rill__log_record__free_unpacked(r, NULL);
         if (stop) {
+            aofrec_views_free(&vw);
             res->status = AOF_SCAN_STOPPED;
             res->bad_off = off;
             res->good_end = in_group ? group_start : off;
@@ -209,6 +315,7 @@ void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *pri
         res->records++;
         off += used;
     }
+    aofrec_views_free(&vw);
     if (in_group) {
         res->bad_off = group_start;
         res->good_end = group_start;
@@ -218,6 +325,16 @@ void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *pri
     }
     res->status = AOF_SCAN_OK;
     res->good_end = n;
+}
+
+void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *priv, aof_scan_result *res)
+{
+    scan(p, n, last, 1, fn, priv, res);
+}
+
+void aof_scan_nocrc(const uint8_t *p, size_t n, aof_record_fn *fn, void *priv, aof_scan_result *res)
+{
+    scan(p, n, 0, 0, fn, priv, res);
 }
 
 /* ---- manifest --------------------------------------------------------- */

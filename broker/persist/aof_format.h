@@ -52,6 +52,24 @@ const char *aofrec_strstatus(aofrec_status st);
  * (protobuf-c allocates at most about the body's size). */
 aofrec_status aofrec_decode(const uint8_t *p, size_t n, size_t *used, Rill__LogRecord **out);
 
+/* Argument views for aofrec_view: a growable array the caller keeps
+ * across records (zero-initialised; aofrec_views_free releases it). */
+typedef struct aofrec_views {
+    ProtobufCBinaryData *v;
+    size_t cap;
+} aofrec_views;
+
+void aofrec_views_free(aofrec_views *vw);
+
+/* aofrec_view is aofrec_decode without allocating per record: the body is
+ * read by a decoder of our own (LogRecord is three fields) that accepts
+ * exactly what protobuf-c accepts, and *out is filled in place with its
+ * argv pointing into p (views->v), valid while p is and until the next
+ * call with the same views.  check_crc 0 skips the checksum (the caller
+ * already checked these bytes, e.g. a snapshot's whole-file CRC). */
+aofrec_status aofrec_view(const uint8_t *p, size_t n, int check_crc, size_t *used, Rill__LogRecord *out,
+                          aofrec_views *views);
+
 /* ---- scanning a segment ---------------------------------------------- */
 
 /* Called for every good record, in order; off is its offset in the
@@ -83,6 +101,9 @@ typedef struct aof_scan_result {
  * group's start: a group is replayed whole or not at all).  Anything else
  * wrong is CORRUPT.  Group markers out of sequence are CORRUPT. */
 void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *priv, aof_scan_result *res);
+/* aof_scan_nocrc is aof_scan without the per-record checksums, for bytes
+ * already covered by a checksum the caller verified (a snapshot's). */
+void aof_scan_nocrc(const uint8_t *p, size_t n, aof_record_fn *fn, void *priv, aof_scan_result *res);
 
 /* ---- manifest --------------------------------------------------------- */
 

@@ -78,6 +78,10 @@ typedef struct replay {
     group_cmd *grp;
     int ngrp, capgrp;
     long long commands, errors;
+    struct command *last_cmd;    /* the last command name looked up */
+    char last_name[32];
+    size_t last_len;
+    int saved_notify;            /* notify-keyspace-events, off while loading */
     char *err;                   /* set when replay_record stops */
     size_t errlen;
     char errbuf[1024];

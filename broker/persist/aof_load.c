@@ -1,8 +1,12 @@
 /* aof_load.c — start-up: replay the append log through the command table.
  *
  * Every record runs as a command of a session that belongs to no
- * connection, through server_call, so each command's own code applies
- * the change (no second implementation of any type).  s->loading is set:
+ * connection, through the command's own handler (load_call: server_call
+ * without the live-traffic bookkeeping), so each command's own code
+ * applies the change (no second implementation of any type).  Records are
+ * decoded in place (aof_scan's views into the mapped file) and their
+ * arguments copied once, into the session's argument arena; tables that
+ * start growing are rehashed at once.  s->loading is set:
  * lookups do not expire keys (the log holds the DELs that expiry made)
  * and the effects of replayed commands are not logged again.  Records of
  * a MULTI/EXEC group are collected and run only once the group's last
@@ -32,29 +36,78 @@ static const session_ops load_session_ops = {
     .name = "aof-load", .flush = load_flush, .close = load_noop, .pause_read = load_noop, .resume_read = load_noop,
 };
 
-/* run executes one command; 0, or -1 with r->err set. */
-static int run(replay *r, size_t off, uint32_t db, argv_t *args)
+/* load_call runs a command as server_call does, minus what only live
+ * traffic needs: commandstats and timing, effects (the log is what is
+ * being read), blocked clients (there are none yet) and the error
+ * bookkeeping of EXEC (no MULTI is replayed: groups are records).
+ * Everything the handler itself does (dirty, notifications, WATCH) is
+ * unchanged, and the statistics are reset once loading is over. */
+static void load_call(session *c, command *cmd)
+{
+    server *s = c->srv;
+    session *prev = s->current;
+    s->current = c;
+    c->eff_mode = 0;
+    c->cmd = cmd;
+    cmd->fn(c);
+    if (c->eff_mode == 1) argv_reset(&c->eff);
+    c->eff_mode = 0;
+    s->current = prev;
+}
+
+/* finish_rehash completes a growing table at once: while loading nothing
+ * waits on the loop, and a table left rehashing makes every lookup probe
+ * two tables. */
+static void finish_rehash(dict *d)
+{
+    if (dict_is_rehashing(d)) dict_rehash(d, 1 << 30);
+}
+
+/* lookup finds the command of c->args, remembering the last name looked
+ * up (records of one key, or of one snapshot, mostly repeat it). */
+static command *lookup(replay *r, server *s, session *c)
+{
+    sbuf name = c->args.argv[0];
+    size_t len = sbuf_len(name);
+    command *cmd;
+    if (r->last_cmd && len == r->last_len && !memcmp(name, r->last_name, len)) {
+        cmd = r->last_cmd;
+    } else {
+        cmd = command_lookup(s, name, len);
+        r->last_cmd = NULL;
+        if (cmd && len <= sizeof r->last_name) {
+            memcpy(r->last_name, name, len);
+            r->last_len = len;
+            r->last_cmd = cmd;
+        }
+    }
+    if (cmd && cmd->nsubs && c->args.argc >= 2)
+        cmd = command_lookup_sub(cmd, c->args.argv[1], sbuf_len(c->args.argv[1]));
+    return cmd;
+}
+
+/* run executes the command in r->c->args (emptied after); 0, or -1 with
+ * r->err set. */
+static int run(replay *r, size_t off, uint32_t db)
 {
     server *s = r->s;
     session *c = r->c;
     if ((long long)db >= s->ndb) {
         snprintf(r->err, r->errlen, "record at offset %zu of %s is for db %u but there are %d databases", off,
                  r->path, db, s->ndb);
+        argv_reset(&c->args);
         return -1;
     }
-    session_select(c, (int)db);
-    argv_reset(&c->args);
-    for (int i = 0; i < args->argc; i++) argv_push(&c->args, args->argv[i], sbuf_len(args->argv[i]));
-    command *cmd = command_lookup(s, c->args.argv[0], sbuf_len(c->args.argv[0]));
-    if (cmd && cmd->nsubs && c->args.argc >= 2)
-        cmd = command_lookup_sub(cmd, c->args.argv[1], sbuf_len(c->args.argv[1]));
+    if (c->dbid != (int)db) session_select(c, (int)db);
+    command *cmd = lookup(r, s, c);
     if (!cmd || (cmd->arity > 0 && cmd->arity != c->args.argc) || c->args.argc < -cmd->arity) {
         snprintf(r->err, r->errlen, "record at offset %zu of %s: %s command '%.64s'", off, r->path,
                  cmd ? "wrong number of arguments for" : "unknown", c->args.argv[0]);
+        argv_reset(&c->args);
         return -1;
     }
     if ((r->commands & 1023) == 0) server_update_time(s);
-    server_call(c, cmd);
+    load_call(c, cmd);
     r->commands++;
     if (c->olen > c->osent && c->obuf[c->osent] == '-') {
         if (++r->errors <= 10) {
@@ -65,6 +118,8 @@ static int run(replay *r, size_t off, uint32_t db, argv_t *args)
     }
     c->olen = c->osent = 0;
     argv_reset(&c->args);
+    finish_rehash(c->db->keys);
+    finish_rehash(c->db->expires);
     return 0;
 }
 
@@ -77,6 +132,10 @@ void replay_init(replay *r, server *s)
     r->c = session_new(s, &load_session_ops, -1);
     r->c->flags |= SESS_AUTHENTICATED;
     snprintf(r->c->addr, sizeof r->c->addr, "aof-load");
+    /* Loading publishes no keyspace events (as Redis): DEBUG RELOAD runs
+     * with subscribers connected. */
+    r->saved_notify = s->cfg.notify_keyspace_events;
+    s->cfg.notify_keyspace_events = 0;
     s->loading = 1;
     server_update_time(s);
 }
@@ -84,6 +143,7 @@ void replay_init(replay *r, server *s)
 void replay_finish(replay *r)
 {
     r->s->loading = 0;
+    r->s->cfg.notify_keyspace_events = r->saved_notify;
     session_free(r->c);
     for (int i = 0; i < r->ngrp; i++) argv_free(&r->grp[i].args);
     xfree(r->grp);
@@ -95,24 +155,31 @@ void replay_finish(replay *r)
 int replay_record(void *priv, size_t off, const Rill__LogRecord *rec)
 {
     replay *r = priv;
-    argv_t args;
-    argv_init(&args);
-    for (size_t i = 0; i < rec->n_argv; i++) argv_push(&args, rec->argv[i].data, rec->argv[i].len);
     if (rec->group == AOF_GROUP_NONE) {
-        int rc = run(r, off, rec->db, &args);
-        argv_free(&args);
-        return rc;
+        /* Straight from the record into the session's arguments. */
+        argv_t *a = &r->c->args;
+        argv_reset(a);
+        argv_reserve(a, (int)rec->n_argv);
+        for (size_t i = 0; i < rec->n_argv; i++) argv_push(a, rec->argv[i].data, rec->argv[i].len);
+        return run(r, off, rec->db);
     }
     if (r->ngrp == r->capgrp) {
         r->capgrp = r->capgrp ? r->capgrp * 2 : 16;
         r->grp = xrealloc(r->grp, (size_t)r->capgrp * sizeof *r->grp);
     }
-    r->grp[r->ngrp].db = rec->db;
-    r->grp[r->ngrp].args = args;   /* moved */
-    r->ngrp++;
+    group_cmd *g = &r->grp[r->ngrp++];
+    g->db = rec->db;
+    argv_init(&g->args);
+    for (size_t i = 0; i < rec->n_argv; i++) argv_push(&g->args, rec->argv[i].data, rec->argv[i].len);
     if (rec->group != AOF_GROUP_END) return 0;
     int rc = 0;
-    for (int i = 0; i < r->ngrp && rc == 0; i++) rc = run(r, off, r->grp[i].db, &r->grp[i].args);
+    for (int i = 0; i < r->ngrp && rc == 0; i++) {
+        /* Swap the group's arguments in: run() empties them. */
+        argv_t tmp = r->c->args;
+        r->c->args = r->grp[i].args;
+        r->grp[i].args = tmp;
+        rc = run(r, off, r->grp[i].db);
+    }
     for (int i = 0; i < r->ngrp; i++) argv_free(&r->grp[i].args);
     r->ngrp = 0;
     return rc;

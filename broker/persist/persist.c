@@ -20,7 +20,10 @@
 #include "persist.h"
 #include "snapshot.h"
 #include "aof.h"
+#include "aof_internal.h"
 #include "server.h"
+#include "blocking.h"
+#include "multi.h"
 #include "alloc.h"
 #include "log.h"
 
@@ -60,6 +63,8 @@ typedef struct persist {
     long long aof_rewrites, rewrite_failures;
     long long last_rewrite_try;
     long long aof_last_cow;
+    long long cow_size, cow_peak;    /* the running child's, sampled from the cron */
+    long long cow_sample_ms;         /* when (0: not yet) */
 } persist;
 
 static persist *P(server *s)
@@ -76,6 +81,7 @@ static persist *P(server *s)
 }
 
 static const persist *Pc(const server *s) { return s->persist; }
+static void kill_child(server *s);
 
 static void dump_path(const server *s, char *buf, size_t len)
 {
@@ -108,9 +114,11 @@ int persist_start(server *s, char *err, size_t errlen)
 
 /* ---- the child ------------------------------------------------------------ */
 
-static long long private_dirty_self(void)
+/* private_dirty reads Private_Dirty (bytes) from a smaps_rollup file; 0
+ * if it can't. */
+static long long private_dirty(const char *path)
 {
-    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    FILE *f = fopen(path, "r");
     if (!f) return 0;
     char line[256];
     long long kb = 0;
@@ -121,6 +129,22 @@ static long long private_dirty_self(void)
         }
     fclose(f);
     return kb * 1024;
+}
+
+static long long private_dirty_self(void) { return private_dirty("/proc/self/smaps_rollup"); }
+
+/* sample_cow updates INFO current_cow_size/peak from the running child's
+ * smaps_rollup, at most once a second (it walks the child's mappings). */
+static void sample_cow(server *s)
+{
+    persist *p = P(s);
+    long long now = mstime_now();
+    if (p->child <= 0 || now - p->cow_sample_ms < 1000) return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)p->child);
+    p->cow_size = private_dirty(path);
+    if (p->cow_size > p->cow_peak) p->cow_peak = p->cow_size;
+    p->cow_sample_ms = now;
 }
 
 static void close_other_fds(int keep)
@@ -183,6 +207,7 @@ static int start_child(server *s, int type, const char *path)
     p->child_type = type;
     p->pipefd = fds[0];
     p->child_start_ms = mstime_now();
+    p->cow_size = p->cow_peak = p->cow_sample_ms = 0;
     snprintf(p->child_path, sizeof p->child_path, "%s", path);
     log_notice("Background %s started by pid %d (fork took %.3f ms)",
                type == PERSIST_CHILD_RDB ? "saving" : "append only file rewriting", (int)pid,
@@ -210,13 +235,11 @@ int persist_bgsave(server *s)
     return 0;
 }
 
-int persist_save(server *s)
+/* save_sync writes the dump file on the core thread; count: it is a SAVE
+ * (INFO rdb_saves).  0, or -1 (logged). */
+static int save_sync(server *s, int count)
 {
     persist *p = P(s);
-    if (p->child > 0 && p->child_type == PERSIST_CHILD_RDB) {
-        log_warning("Background save already in progress");
-        return -1;
-    }
     char path[4096], err[1024];
     dump_path(s, path, sizeof path);
     snapshot_write_stats st;
@@ -231,7 +254,62 @@ int persist_save(server *s)
     s->dirty = 0;
     s->lastsave = time(NULL);
     p->last_bgsave_ok = 1;
-    p->rdb_saves++;
+    if (count) p->rdb_saves++;
+    return 0;
+}
+
+int persist_save(server *s)
+{
+    persist *p = P(s);
+    if (p->child > 0 && p->child_type == PERSIST_CHILD_RDB) {
+        log_warning("Background save already in progress");
+        return -1;
+    }
+    return save_sync(s, 1);
+}
+
+int persist_flushall(server *s)
+{
+    persist *p = P(s);
+    if (p->child > 0 && p->child_type == PERSIST_CHILD_RDB) {
+        log_notice("FLUSHALL: killing the background save child, its snapshot is out of date");
+        kill_child(s);
+        p->last_bgsave_ok = 1;   /* killed, not failed (Redis) */
+    }
+    if (!s->cfg.save[0]) return 0;
+    save_sync(s, 0);   /* as Redis 7.0: not counted in rdb_saves; resets the change counter */
+    return 1;
+}
+
+int persist_debug_reload(server *s, int save)
+{
+    persist *p = P(s);
+    char path[4096], err[2048];
+    if (save && save_sync(s, 0) != 0) return -1;
+    multi_touch_db(s, NULL);
+    for (int i = 0; i < s->ndb; i++) {
+        db_empty(s, &s->dbs[i], 0);
+        block_signal_db(s, &s->dbs[i]);
+    }
+    dump_path(s, path, sizeof path);
+    long long dirty = s->dirty;
+    snapshot_load_stats st;
+    replay r;
+    replay_init(&r, s);
+    int rc = access(path, F_OK) == 0 ? snapshot_replay_file(&r, path, 1, &st, err, sizeof err) : -1;
+    if (rc != 0 && access(path, F_OK) != 0) snprintf(err, sizeof err, "%s: %s", path, strerror(errno));
+    replay_finish(&r);
+    s->dirty = dirty;   /* loading is not a change */
+    if (rc != 0) {
+        /* As Redis: the data is gone and the error says so; the log, if
+         * on, still holds everything. */
+        log_warning("DEBUG RELOAD: %s", err);
+        for (int i = 0; i < s->ndb; i++) db_empty(s, &s->dbs[i], 0);
+        return -2;
+    }
+    p->load_keys_loaded = st.keys_loaded;
+    p->load_keys_expired = st.keys_expired;
+    log_warning("DB reloaded by DEBUG RELOAD");
     return 0;
 }
 
@@ -410,7 +488,10 @@ void persist_cron(server *s)
 {
     persist *p = P(s);
     reap(s);
-    if (p->child > 0) return;
+    if (p->child > 0) {
+        sample_cow(s);
+        return;
+    }
     long long now = s->mstime / 1000;
     if (p->rewrite_scheduled && aof_enabled(s) && !s->in_exec) {
         persist_rewrite(s);
@@ -464,12 +545,13 @@ sbuf persist_info(server *s, sbuf out)
     int rdb = p->child > 0 && p->child_type == PERSIST_CHILD_RDB;
     int aofc = p->child > 0 && p->child_type == PERSIST_CHILD_AOF;
     long long cur = p->child > 0 ? (now_ms - p->child_start_ms) / 1000 : -1;
+    int live = p->child > 0;
     out = sbuf_catfmt(out,
         "loading:%d\r\n"
         "async_loading:0\r\n"
-        "current_cow_peak:0\r\n"
-        "current_cow_size:0\r\n"
-        "current_cow_size_age:0\r\n"
+        "current_cow_peak:%lld\r\n"
+        "current_cow_size:%lld\r\n"
+        "current_cow_size_age:%lld\r\n"
         "current_fork_perc:0.00\r\n"
         "current_save_keys_processed:0\r\n"
         "current_save_keys_total:0\r\n"
@@ -495,7 +577,8 @@ sbuf persist_info(server *s, sbuf out)
         "aof_last_cow_size:%lld\r\n"
         "module_fork_in_progress:0\r\n"
         "module_fork_last_cow_size:0\r\n",
-        s->loading ? 1 : 0, s->dirty, rdb, (long long)s->lastsave, p->last_bgsave_ok ? "ok" : "err",
+        s->loading ? 1 : 0, live ? p->cow_peak : 0, live ? p->cow_size : 0,
+        live && p->cow_sample_ms ? (now_ms - p->cow_sample_ms) / 1000 : 0, s->dirty, rdb, (long long)s->lastsave, p->last_bgsave_ok ? "ok" : "err",
         p->last_bgsave_time_sec, rdb ? cur : -1, p->rdb_saves, p->rdb_last_cow, p->load_keys_expired,
         p->load_keys_loaded, aof_enabled(s), aofc, p->rewrite_scheduled, p->last_rewrite_time_sec, aofc ? cur : -1,
         p->last_rewrite_ok ? "ok" : "err", p->aof_rewrites, p->rewrite_failures, aof_last_write_status(s),

@@ -33,6 +33,21 @@ void persist_cron(struct server *s);
  * -1 (logged). */
 int persist_save(struct server *s);
 
+/* persist_flushall: what FLUSHALL does to persistence once the databases
+ * are empty (Redis 7.0): a running BGSAVE child is killed (its snapshot is
+ * out of date) and, with save points configured, the empty dump file is
+ * written synchronously, which resets the change counter (not counted in
+ * rdb_saves, as Redis).  1 when it saved: the caller must then emit the
+ * flush's effect itself, the counter no longer showing the change. */
+int persist_flushall(struct server *s);
+
+/* persist_debug_reload is DEBUG RELOAD: save the dump file (unless !save),
+ * empty every database and load the dump file back (keys already expired
+ * dropped), as Redis does.  0; -1 the save failed (nothing changed); -2
+ * the load failed (no file, or a bad one: the databases are left empty,
+ * as Redis leaves them).  Logged. */
+int persist_debug_reload(struct server *s, int save);
+
 /* persist_bgsave forks a child writing the dump file.  0 started, -1
  * (logged) on failure or when a child is already running. */
 int persist_bgsave(struct server *s);

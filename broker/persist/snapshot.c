@@ -63,10 +63,29 @@ static int bad(snap_check *res, size_t off, const char *why)
     return -1;
 }
 
-/* parse_trailer: 0 and keys/crc when r is a well-formed trailer. */
-static int parse_trailer(const Rill__LogRecord *r, long long *keys, uint32_t *crc)
+/* parse_sizes reads a version 2 trailer's "<db>:<keys>:<expires>"; 0 or -1. */
+static int parse_sizes(const ProtobufCBinaryData *a, long long *dbid, long long *keys, long long *expires)
 {
-    if (r->n_argv != 3 || r->argv[0].len != 4 || memcmp(r->argv[0].data, SNAP_TRAILER_CMD, 4)) return -1;
+    char buf[72];
+    if (a->len == 0 || a->len >= sizeof buf) return -1;
+    memcpy(buf, a->data, a->len);
+    buf[a->len] = '\0';
+    char *c1 = strchr(buf, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2) return -1;
+    *c1 = *c2 = '\0';
+    if (!str_to_ll(buf, (size_t)(c1 - buf), dbid) || !str_to_ll(c1 + 1, (size_t)(c2 - c1 - 1), keys) ||
+        !str_to_ll(c2 + 1, strlen(c2 + 1), expires))
+        return -1;
+    return *dbid >= 0 && *dbid <= INT32_MAX && *keys >= 0 && *expires >= 0 && *expires <= *keys ? 0 : -1;
+}
+
+/* parse_trailer: 0 and keys/crc when r is a well-formed trailer of the
+ * given version (1: three arguments; 2: then the database sizes, whose
+ * keys add up to the count). */
+static int parse_trailer(const Rill__LogRecord *r, uint32_t version, long long *keys, uint32_t *crc)
+{
+    if (r->n_argv < 3 || (version == 1 && r->n_argv != 3)) return -1;
+    if (r->argv[0].len != 4 || memcmp(r->argv[0].data, SNAP_TRAILER_CMD, 4)) return -1;
     char buf[32];
     if (r->argv[1].len == 0 || r->argv[1].len >= sizeof buf || r->argv[2].len != 8) return -1;
     memcpy(buf, r->argv[1].data, r->argv[1].len);
@@ -78,6 +97,15 @@ static int parse_trailer(const Rill__LogRecord *r, long long *keys, uint32_t *cr
     unsigned long v = strtoul(buf, &end, 16);
     if (*end) return -1;
     *crc = (uint32_t)v;
+    long long sum = 0, prev = -1;
+    for (size_t i = 3; i < r->n_argv; i++) {
+        long long dbid, k, e;
+        if (parse_sizes(&r->argv[i], &dbid, &k, &e) != 0 || dbid <= prev) return -1;
+        prev = dbid;
+        sum += k;
+        if (sum > *keys) return -1;
+    }
+    if (version >= 2 && sum != *keys) return -1;
     return 0;
 }
 
@@ -88,7 +116,13 @@ int snapshot_verify(const uint8_t *p, size_t n, snap_check *res)
         return bad(res, 0, n < SNAP_HEADER_SIZE && n >= 8 && snapshot_is_snapshot(p, n)
                                ? "header cut short (file truncated?)"
                                : "not a Rill snapshot (bad magic)");
-    if (get_u32(p + 8) != SNAP_VERSION || get_u32(p + 12) != 0) return bad(res, 8, "unsupported snapshot version");
+    uint32_t version = get_u32(p + 8);
+    if (version < 1 || version > SNAP_VERSION || get_u32(p + 12) != 0) {
+        char why[120];
+        snprintf(why, sizeof why, "unsupported snapshot version %u (this build reads 1 to %u)", version,
+                 SNAP_VERSION);
+        return bad(res, 8, why);
+    }
 
     /* Walk the framing to the end: the last record must be the trailer. */
     size_t off = SNAP_HEADER_SIZE, last = 0;
@@ -110,7 +144,7 @@ int snapshot_verify(const uint8_t *p, size_t n, snap_check *res)
     aofrec_status st = aofrec_decode(p + last, n - last, &used, &r);
     long long keys = 0;
     uint32_t want = 0;
-    int trailer_ok = st == AOFREC_OK && parse_trailer(r, &keys, &want) == 0;
+    int trailer_ok = st == AOFREC_OK && parse_trailer(r, version, &keys, &want) == 0;
     if (r) rill__log_record__free_unpacked(r, NULL);
     if (!trailer_ok) {
         if (st != AOFREC_OK) return bad(res, last, aofrec_strstatus(st));
@@ -130,6 +164,10 @@ int snapshot_verify(const uint8_t *p, size_t n, snap_check *res)
 }
 
 /* ---- writing ------------------------------------------------------------- */
+
+typedef struct db_sizes {
+    long long keys, expires;
+} db_sizes;
 
 typedef struct snap_writer {
     int fd;
@@ -186,6 +224,7 @@ int snapshot_write_fd(server *s, int fd, int key_delay_us, snapshot_write_stats 
     w.buf.len = sizeof hdr;
 
     int rc = 0;
+    db_sizes *sizes = xcalloc((size_t)(s->ndb > 0 ? s->ndb : 1), sizeof *sizes);
     for (int i = 0; i < s->ndb && rc == 0; i++) {
         db *d = &s->dbs[i];
         if (dict_size(d->keys) == 0) continue;
@@ -216,7 +255,9 @@ int snapshot_write_fd(server *s, int fd, int key_delay_us, snapshot_write_stats 
                     rc = -1;
                     break;
                 }
+                sizes[i].expires++;
             }
+            sizes[i].keys++;
             keys++;
             if (key_delay_us > 0) {
                 struct timespec ts = {key_delay_us / 1000000, (long)(key_delay_us % 1000000) * 1000};
@@ -227,14 +268,36 @@ int snapshot_write_fd(server *s, int fd, int key_delay_us, snapshot_write_stats 
     }
     if (rc == 0 && sw_flush(&w) != 0) rc = -1;
     if (rc == 0) {
+        /* ["#end", keys, crc, "<db>:<keys>:<expires>" for each database written] */
+        int ndbs = 0;
+        for (int i = 0; i < s->ndb; i++) ndbs += sizes[i].keys > 0;
         char kbuf[24], cbuf[16];
+        char (*sbufs)[72] = xmalloc((size_t)(ndbs ? ndbs : 1) * sizeof *sbufs);
+        const char **argv = xmalloc((size_t)(3 + ndbs) * sizeof *argv);
+        size_t *lens = xmalloc((size_t)(3 + ndbs) * sizeof *lens);
         snprintf(cbuf, sizeof cbuf, "%08x", (unsigned)w.crc);
-        const char *argv[3] = {SNAP_TRAILER_CMD, kbuf, cbuf};
-        size_t lens[3] = {4, (size_t)ll_to_str(kbuf, sizeof kbuf, keys), 8};
+        argv[0] = SNAP_TRAILER_CMD;
+        lens[0] = 4;
+        argv[1] = kbuf;
+        lens[1] = (size_t)ll_to_str(kbuf, sizeof kbuf, keys);
+        argv[2] = cbuf;
+        lens[2] = 8;
+        int n = 3;
+        for (int i = 0; i < s->ndb; i++) {
+            if (!sizes[i].keys) continue;
+            char *b = sbufs[n - 3];
+            argv[n] = b;
+            lens[n] = (size_t)snprintf(b, sizeof sbufs[0], "%d:%lld:%lld", i, sizes[i].keys, sizes[i].expires);
+            n++;
+        }
         w.db = 0;
-        aofrec_append(&w.buf, 0, AOF_GROUP_NONE, 3, argv, lens);
+        aofrec_append(&w.buf, 0, AOF_GROUP_NONE, n, argv, lens);
+        xfree(sbufs);
+        xfree(argv);
+        xfree(lens);
         if (sw_flush(&w) != 0) rc = -1;
     }
+    xfree(sizes);
     if (rc == -1) snprintf(err, errlen, "write error: %s", strerror(w.werr ? w.werr : EIO));
     xfree(w.buf.p);
     if (rc == -1) errno = w.werr ? w.werr : EIO;
@@ -328,6 +391,29 @@ static int load_record(void *priv, size_t off, const Rill__LogRecord *rec)
     return replay_record(l->r, off, rec);
 }
 
+/* presize makes each empty database's tables as big as the trailer says
+ * they will be (version 2), so loading never rehashes. */
+static void presize(server *s, const uint8_t *p, size_t n, const snap_check *chk)
+{
+    aofrec_views vw = {0};
+    Rill__LogRecord rec;
+    size_t used;
+    if (aofrec_view(p + chk->trailer_off, n - chk->trailer_off, 0, &used, &rec, &vw) == AOFREC_OK) {
+        for (size_t i = 3; i < rec.n_argv; i++) {
+            long long dbid, keys, expires;
+            /* Every key takes at least one record: a bigger count is a lie
+             * (and must not become a huge allocation). */
+            if (parse_sizes(&rec.argv[i], &dbid, &keys, &expires) != 0 || dbid >= s->ndb ||
+                (size_t)keys > chk->records)
+                continue;
+            db *d = &s->dbs[dbid];
+            if (dict_size(d->keys) == 0 && keys > 0) dict_expand(d->keys, (size_t)keys);
+            if (dict_size(d->expires) == 0 && expires > 0) dict_expand(d->expires, (size_t)expires);
+        }
+    }
+    aofrec_views_free(&vw);
+}
+
 static long long total_keys(const server *s)
 {
     long long n = 0;
@@ -369,10 +455,12 @@ int snapshot_replay_file(replay *r, const char *path, int drop_expired, snapshot
         return -1;
     }
     long long before = total_keys(s);
+    if (before == 0) presize(s, p, size, &chk);
     snap_load l = {.r = r, .drop_expired = drop_expired, .now = s->mstime};
     r->path = path;
     aof_scan_result res;
-    aof_scan(p + SNAP_HEADER_SIZE, chk.trailer_off - SNAP_HEADER_SIZE, 0, load_record, &l, &res);
+    /* The whole-file CRC was just checked: no need to check each record's. */
+    aof_scan_nocrc(p + SNAP_HEADER_SIZE, chk.trailer_off - SNAP_HEADER_SIZE, load_record, &l, &res);
     munmap((void *)p, size);
     if (res.status == AOF_SCAN_STOPPED) {
         snprintf(err, errlen, "Can't load the snapshot: %s", r->err);

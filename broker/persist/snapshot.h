@@ -5,7 +5,9 @@
  * db + argv, CRC-32C) holding the commands that recreate each key
  * (obj_type.rewrite, object.h) followed by PEXPIREAT when the key has an
  * expiry, then a trailer record ["#end", <key count>, <CRC-32C of every
- * byte before the trailer, 8 hex digits>].  Loading is the append log's
+ * byte before the trailer, 8 hex digits>, then (version 2) one
+ * "<db>:<keys>:<expires>" per database written, so the loader sizes the
+ * tables before the first key].  Loading is the append log's
  * replay path through the command table.  A file is only loaded once the
  * whole of it checks out: the header, the record framing up to the end of
  * the file, the trailer being the last record, and the whole-file CRC.
@@ -20,7 +22,7 @@ struct server;
 struct replay;
 
 #define SNAP_MAGIC "RILLSNAP"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u          /* written; 1 (no per-database sizes) still loads */
 #define SNAP_HEADER_SIZE 16u
 #define SNAP_TRAILER_CMD "#end"
 

@@ -11,7 +11,20 @@
  *
  * The TTL heap holds only jobs with a deadline that are not dead; each
  * such job records its heap position (ttl_pos) so it can leave the heap
- * in O(log n) when acked or buried.
+ * in O(log n) when acked or buried.  A job without a TTL costs the timer
+ * nothing: delays and leases are the delayed and leased indexes.
+ *
+ * Cost per job.  A job is one allocation: fields, skiplist links, ID-table
+ * link, then the ID and payload bytes each behind an sbuf header, so the
+ * sbuf views work unchanged.  The ID table is chained through the jobs and
+ * stores each ID's hash, so growing it rehashes no bytes.  It grows four
+ * times over at one job per bucket and halves below one per sixteen, all
+ * at once (O(n) then, amortised O(1)).  Each index keeps its last node per level,
+ * so the common moves are O(level), with no search: a push appends to the
+ * waiting index (its key, (priority, now, seq), sorts after every
+ * same-priority job that is waiting), a fetch takes the head, and a lease
+ * of the usual length appends to the leased index.  Anything else (acks
+ * out of order, retries, promotions behind later jobs) searches, O(log n).
  */
 #include "queue.h"
 #include "alloc.h"
@@ -23,22 +36,26 @@
 
 typedef struct qindex {
     qjob *head[Q_MAX_LEVEL];
+    qjob *tail[Q_MAX_LEVEL];      /* last node per level, NULL when empty */
     int level;
     size_t count;
 } qindex;
 
+#define Q_HT_MIN 8
+
 struct queue {
-    dict *jobs;                   /* id sbuf (borrowed from the job) -> qjob */
+    qjob **ht;                    /* ID table: chained through qjob.hnext */
+    size_t htsize, njobs;         /* buckets (a power of two, or 0), jobs */
     qindex idx[QS_NSTATES];
     qjob **ttl;                   /* min-heap by deadline */
     size_t nttl, capttl;
     uint64_t next_seq;
+    uint64_t next_token;          /* lease tokens */
     uint64_t rng;                 /* skiplist levels only */
     size_t bytes;                 /* job allocations, for q_mem */
     q_counters st;
 };
 
-static const dict_type jobs_type = {.hash = dict_sbuf_hash, .key_equal = dict_sbuf_equal};
 
 /* ---- keys and comparisons --------------------------------------------- */
 
@@ -107,13 +124,22 @@ static void idx_insert(queue *q, qjob *j)
     qjob *upd[Q_MAX_LEVEL];
     q_pos p;
     q_job_pos(j, &p);
-    find_preds(x, j->state, &p, upd);
+    qjob *last = x->tail[0];
+    q_pos lp;
+    if (last) q_job_pos(last, &lp);
+    if (!last || cmp(j->state, &lp, &p) < 0) {
+        /* after everything: the tails are the predecessors (fast path) */
+        for (int l = 0; l < x->level; l++) upd[l] = x->tail[l];
+    } else {
+        find_preds(x, j->state, &p, upd);
+    }
     for (int l = x->level; l < j->level; l++) upd[l] = NULL;
     if (j->level > x->level) x->level = j->level;
     for (int l = 0; l < j->level; l++) {
         qjob **link = upd[l] ? &upd[l]->next[l] : &x->head[l];
         j->next[l] = *link;
         *link = j;
+        if (!j->next[l]) x->tail[l] = j;
     }
     x->count++;
 }
@@ -122,17 +148,73 @@ static void idx_remove(queue *q, qjob *j)
 {
     qindex *x = &q->idx[j->state];
     qjob *upd[Q_MAX_LEVEL];
-    q_pos p;
-    q_job_pos(j, &p);
-    find_preds(x, j->state, &p, upd);
+    if (x->head[0] == j) {
+        /* the first job: first at every level it has (fast path) */
+        for (int l = 0; l < j->level; l++) upd[l] = NULL;
+    } else {
+        q_pos p;
+        q_job_pos(j, &p);
+        find_preds(x, j->state, &p, upd);
+    }
     for (int l = 0; l < j->level; l++) {
         qjob **link = upd[l] ? &upd[l]->next[l] : &x->head[l];
         if (*link == j) *link = j->next[l];
+        if (x->tail[l] == j) x->tail[l] = upd[l];
         j->next[l] = NULL;
     }
     while (x->level > 0 && !x->head[x->level - 1]) x->level--;
     x->count--;
 }
+
+/* ---- the ID table ----------------------------------------------------- */
+
+static void ht_resize(queue *q, size_t size)
+{
+    qjob **t = xcalloc(size, sizeof *t);
+    for (size_t i = 0; i < q->htsize; i++) {
+        qjob *j = q->ht[i];
+        while (j) {
+            qjob *n = j->hnext;
+            size_t b = j->hash & (size - 1);
+            j->hnext = t[b];
+            t[b] = j;
+            j = n;
+        }
+    }
+    xfree(q->ht);
+    q->ht = t;
+    q->htsize = size;
+}
+
+static void ht_add(queue *q, qjob *j)
+{
+    /* x4: a job is rehashed a third of a time on average, not once */
+    if (q->njobs >= q->htsize) ht_resize(q, q->htsize ? q->htsize * 4 : Q_HT_MIN);
+    size_t b = j->hash & (q->htsize - 1);
+    j->hnext = q->ht[b];
+    q->ht[b] = j;
+    q->njobs++;
+}
+
+static void ht_del(queue *q, qjob *j)
+{
+    qjob **link = &q->ht[j->hash & (q->htsize - 1)];
+    while (*link != j) link = &(*link)->hnext;
+    *link = j->hnext;
+    q->njobs--;
+    if (q->htsize > Q_HT_MIN && q->njobs * 16 < q->htsize) ht_resize(q, q->htsize / 2);
+}
+
+qjob *q_find_len(const queue *q, const char *id, size_t len)
+{
+    if (!q->njobs) return NULL;
+    uint64_t h = dict_hash_bytes(id, len);
+    for (qjob *j = q->ht[h & (q->htsize - 1)]; j; j = j->hnext)
+        if (j->hash == h && sbuf_len(j->id) == len && !memcmp(j->id, id, len)) return j;
+    return NULL;
+}
+
+qjob *q_find(const queue *q, const char *id) { return q_find_len(q, id, sbuf_len(id)); }
 
 /* ---- the TTL heap ----------------------------------------------------- */
 
@@ -206,23 +288,30 @@ void q_opts_default(qjob_opts *o, long long now)
 queue *q_new(void)
 {
     queue *q = xcalloc(1, sizeof *q);
-    q->jobs = dict_create(&jobs_type);
     q->next_seq = 1;
+    q->next_token = 1;
     q->rng = 0x9e3779b97f4a7c15ULL;
     return q;
 }
 
+/* A job's allocation: the struct with its links, then each of ID and
+ * payload as [sbuf header][bytes][NUL], headers 4-byte aligned. */
+static size_t sbuf_part(size_t len) { return (sizeof(struct sbuf_hdr) + len + 1 + 3) & ~(size_t)3; }
+
+static size_t job_alloc_size(int level, size_t idlen, size_t plen)
+{
+    return sizeof(qjob) + (size_t)level * sizeof(qjob *) + sbuf_part(idlen) + sbuf_part(plen);
+}
+
 static size_t job_bytes(const qjob *j)
 {
-    return sizeof *j + (size_t)j->level * sizeof(qjob *) + sbuf_alloc_size(j->id) + sbuf_alloc_size(j->payload) +
+    return job_alloc_size(j->level, sbuf_len(j->id), sbuf_len(j->payload)) +
            (j->error ? sbuf_alloc_size(j->error) : 0);
 }
 
 static void job_free(queue *q, qjob *j)
 {
     q->bytes -= job_bytes(j);
-    sbuf_free(j->id);
-    sbuf_free(j->payload);
     if (j->error) sbuf_free(j->error);
     xfree(j);
 }
@@ -238,41 +327,59 @@ void q_free(queue *q)
             j = n;
         }
     }
-    dict_release(q->jobs);
+    xfree(q->ht);
     xfree(q->ttl);
     xfree(q);
 }
 
 size_t q_mem(const queue *q)
 {
-    return sizeof *q + q->bytes + dict_mem_usage(q->jobs) + q->capttl * sizeof(qjob *);
+    return sizeof *q + q->bytes + q->htsize * sizeof(qjob *) + q->capttl * sizeof(qjob *);
 }
 
-size_t q_len(const queue *q) { return dict_size(q->jobs); }
+size_t q_len(const queue *q) { return q->njobs; }
 size_t q_count(const queue *q, int state) { return q->idx[state].count; }
 q_counters *q_stats(queue *q) { return &q->st; }
 const q_counters *q_stats_const(const queue *q) { return &q->st; }
 uint64_t q_next_seq(const queue *q) { return q->next_seq; }
 void q_set_next_seq(queue *q, uint64_t seq) { q->next_seq = seq; }
 
-qjob *q_find(const queue *q, const char *id) { return dict_fetch(q->jobs, id); }
+/* sbuf_view lays out [header][bytes][NUL] at p and returns the view. */
+static sbuf sbuf_view(char *p, const void *bytes, size_t len)
+{
+    struct sbuf_hdr *h = (struct sbuf_hdr *)(void *)p;
+    h->len = (uint32_t)len;
+    h->cap = (uint32_t)len;
+    char *s = p + sizeof *h;
+    if (len) memcpy(s, bytes, len);
+    s[len] = '\0';
+    return s;
+}
 
-/* job_new allocates a job with copies of id/payload, not yet indexed. */
+/* job_new allocates a job holding copies of id/payload, not yet indexed. */
 static qjob *job_new(queue *q, const char *id, size_t idlen, const void *payload, size_t plen)
 {
+    /* The ID's bucket is likely a cache miss in a big queue: start loading
+     * it now, while the job is allocated and filled in. */
+    uint64_t hash = dict_hash_bytes(id, idlen);
+    if (q->htsize) __builtin_prefetch(&q->ht[hash & (q->htsize - 1)], 1);
     int level = random_level(q);
-    qjob *j = xcalloc(1, sizeof *j + (size_t)level * sizeof(qjob *));
+    size_t links = (size_t)level * sizeof(qjob *);
+    qjob *j = xmalloc(job_alloc_size(level, idlen, plen));
+    memset(j, 0, sizeof *j + links);
     j->level = level;
-    j->id = sbuf_new(id, idlen);
-    j->payload = sbuf_new(payload, plen);
+    char *p = (char *)j + sizeof *j + links;
+    j->id = sbuf_view(p, id, idlen);
+    j->payload = sbuf_view(p + sbuf_part(idlen), payload, plen);
+    j->hash = hash;
     j->ttl_pos = Q_NOPOS;
     return j;
 }
 
-/* job_link indexes a filled-in job: ID dict, its state's index, TTL heap. */
+/* job_link indexes a filled-in job: ID table, its state's index, TTL heap. */
 static void job_link(queue *q, qjob *j)
 {
-    dict_add(q->jobs, j->id, j);
+    ht_add(q, j);
     idx_insert(q, j);
     if (j->state != QS_DEAD) ttl_add(q, j);
     q->bytes += job_bytes(j);
@@ -285,7 +392,7 @@ qjob *q_add(queue *q, const char *id, size_t idlen, const void *payload, size_t 
     j->seq = q->next_seq++;
     j->priority = o->priority;
     j->due = o->due;
-    j->enq_ms = now;
+    j->enq_ms = o->enq ? o->enq : now;
     j->maxattempts = o->maxattempts;
     j->bkind = o->bkind;
     j->jitter = o->jitter;
@@ -315,11 +422,12 @@ qjob *q_restore(queue *q, const qjob *t, const char *id, size_t idlen, const voi
     j->bmax = t->bmax;
     j->deadline = t->deadline;
     j->lease_until = t->lease_until;
-    j->owner = t->owner;
+    j->lease = t->lease;
     j->consumer = t->consumer;
     j->dead_at = t->dead_at;
     if (err) j->error = sbuf_new(err, errlen);
     if (j->seq >= q->next_seq) q->next_seq = j->seq + 1;
+    if (j->lease >= q->next_token) q->next_token = j->lease + 1;
     job_link(q, j);
     return j;
 }
@@ -333,6 +441,7 @@ queue *q_dup(const queue *q)
             q_restore(d, j, j->id, sbuf_len(j->id), j->payload, sbuf_len(j->payload), j->error,
                       j->error ? sbuf_len(j->error) : 0);
     d->next_seq = q->next_seq;
+    d->next_token = q->next_token;
     return d;
 }
 
@@ -373,12 +482,15 @@ qjob *q_first(const queue *q, int state) { return q->idx[state].head[0]; }
 qjob *q_next(const qjob *j) { return j->next[0]; }
 qjob *q_ttl_first(const queue *q) { return q->nttl ? q->ttl[0] : NULL; }
 
-void q_lease(queue *q, qjob *j, uint64_t owner, long long until)
+uint64_t q_token_next(const queue *q) { return q->next_token; }
+
+void q_lease(queue *q, qjob *j, uint64_t consumer, uint64_t token, long long until)
 {
     idx_remove(q, j);
     j->attempt++;
-    j->owner = owner;
-    j->consumer = owner;
+    j->lease = token;
+    if (token >= q->next_token) q->next_token = token + 1;
+    j->consumer = consumer;
     j->lease_until = until;
     relink(q, j, QS_LEASED);
     q->st.delivered++;
@@ -395,7 +507,6 @@ void q_retry(queue *q, qjob *j, long long due, long long now, const char *err, s
 {
     idx_remove(q, j);
     j->due = due;
-    j->owner = 0;
     j->lease_until = 0;
     set_error(q, j, err, errlen);
     relink(q, j, due > now ? QS_DELAYED : QS_WAITING);
@@ -406,7 +517,6 @@ void q_bury(queue *q, qjob *j, long long now, const char *err, size_t errlen)
 {
     idx_remove(q, j);
     ttl_del(q, j);
-    j->owner = 0;
     j->lease_until = 0;
     j->dead_at = now;
     set_error(q, j, err, errlen);
@@ -428,7 +538,7 @@ void q_remove(queue *q, qjob *j, int reason)
 {
     idx_remove(q, j);
     ttl_del(q, j);
-    dict_delete(q->jobs, j->id);
+    ht_del(q, j);
     job_free(q, j);
     if (reason == QR_ACKED) q->st.acked++;
     else if (reason == QR_EXPIRED) q->st.expired++;

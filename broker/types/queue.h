@@ -15,8 +15,17 @@
  * delayed and leased jobs; a dead job no longer expires).  `seq` is a
  * per-queue enqueue sequence that makes every index key unique.
  *
- * Ownership: the queue owns its jobs; the ID dict (jobs) borrows each
- * job's id sbuf as key and frees nothing; q_free frees every job.
+ * Ownership: the queue owns its jobs.  A job is one allocation holding its
+ * fields, its skiplist links, its ID-table link and the bytes of its ID
+ * and payload; `id` and `payload` are sbuf views into that allocation
+ * (read them with sbuf_len, never free or grow them).  Only the last error
+ * text is a separate sbuf.  The ID table is the queue's own chained hash
+ * table threaded through the jobs (no entry per job); q_free frees every job.
+ *
+ * Leases are identified by the job and a lease token: each fetch takes a
+ * token from the queue (q_token_next; every job leased by one fetch shares
+ * it), and a job remembers the token of its last lease, so a worker whose
+ * lease ended cannot act on a later lease of the same job.
  *
  * Time is always passed in (unix ms): this module reads no clock, knows no
  * server, and draws no random numbers (jitter takes the caller's).  The
@@ -40,26 +49,30 @@ enum q_reason { QR_ACKED = 0, QR_EXPIRED = 1, QR_DELETED = 2 };
 #define Q_NOPOS ((size_t)-1)
 
 typedef struct qjob {
-    sbuf id;
-    sbuf payload;
-    sbuf error;              /* last error text, or NULL */
-    uint64_t seq;
-    int state;               /* enum q_state */
-    int bkind;               /* enum q_backoff */
-    int jitter;              /* 1: backoff drawn in [d/2, d] */
-    int level;               /* skiplist levels (next[0..level)) */
-    long long priority;
-    long long due;           /* unix ms it is (or was) due */
+    sbuf payload;            /* view into this allocation */
+    sbuf error;              /* last error text, or NULL (own allocation) */
     long long enq_ms;        /* when it was enqueued */
     long long attempt;       /* deliveries so far */
     long long maxattempts;   /* 0: unlimited */
     long long bbase, bmax;   /* backoff base and cap (ms; cap 0: none) */
     long long deadline;      /* TTL: unix ms it is dropped at, 0: never */
-    long long lease_until;   /* leased: unix ms the lease ends */
-    uint64_t owner;          /* leased: session id holding it, 0: nobody live */
+    uint64_t lease;          /* token of its last lease (0: never leased) */
     uint64_t consumer;       /* session id it was last delivered to (for QJOB) */
-    long long dead_at;       /* dead: when it got there */
     size_t ttl_pos;          /* position in the TTL heap, or Q_NOPOS */
+    int state;               /* enum q_state */
+    int bkind;               /* enum q_backoff */
+    int jitter;              /* 1: backoff drawn in [d/2, d] */
+    int level;               /* skiplist levels (next[0..level)) */
+    /* what the index searches read, then what an ID lookup reads, next to
+     * the links and the ID bytes that follow them */
+    uint64_t seq;
+    long long priority;
+    long long due;           /* unix ms it is (or was) due */
+    long long lease_until;   /* leased: unix ms the lease ends */
+    long long dead_at;       /* dead: when it got there */
+    struct qjob *hnext;      /* next job in the ID table's bucket */
+    uint64_t hash;           /* of the ID */
+    sbuf id;                 /* view into this allocation */
     struct qjob *next[];     /* skiplist forward pointers */
 } qjob;
 
@@ -77,6 +90,7 @@ typedef struct qjob_opts {
     int bkind, jitter;
     long long bbase, bmax;
     long long deadline;      /* absolute ms, 0: none */
+    long long enq;           /* enqueued-at (absolute ms), 0: now (a replay keeps the original) */
 } qjob_opts;
 
 /* Defaults: priority 0, MAXATTEMPTS 0 (unlimited), BACKOFF EXP 1000 MAX 300000. */
@@ -99,6 +113,8 @@ void q_set_next_seq(queue *q, uint64_t seq);
 
 /* q_find: the job whose ID is `id` (an sbuf), or NULL. */
 qjob *q_find(const queue *q, const char *id);
+/* q_find_len: the same with a pointer and length. */
+qjob *q_find_len(const queue *q, const char *id, size_t len);
 
 /* q_add creates a job with a copy of id/payload, seq = next seq, attempt
  * 0, state delayed if opts->due > now else waiting, and counts it as
@@ -108,7 +124,8 @@ qjob *q_add(queue *q, const char *id, size_t idlen, const void *payload, size_t 
 
 /* q_restore creates a job in an exact state (snapshot / COPY): fields come
  * from *tmpl (id, payload, error taken as bytes and copied); counters are
- * untouched; next seq moves past tmpl->seq.  The ID must not exist. */
+ * untouched; next seq moves past tmpl->seq, next token past tmpl->lease.
+ * The ID must not exist. */
 qjob *q_restore(queue *q, const qjob *tmpl, const char *id, size_t idlen, const void *payload, size_t plen,
                 const char *err, size_t errlen);
 
@@ -123,9 +140,13 @@ qjob *q_next(const qjob *j);
 /* q_ttl_first: the job with the earliest TTL deadline, or NULL. */
 qjob *q_ttl_first(const queue *q);
 
-/* q_lease hands j (waiting or delayed) to owner until `until`: attempt + 1,
- * delivered + 1. */
-void q_lease(queue *q, qjob *j, uint64_t owner, long long until);
+/* q_token_next: the lease token the next fetch uses (1, 2, ...: above
+ * every token any job of this queue holds). */
+uint64_t q_token_next(const queue *q);
+/* q_lease hands j (waiting or delayed) to consumer until `until` under
+ * lease token `token`: attempt + 1, delivered + 1; the queue's next token
+ * moves past `token`. */
+void q_lease(queue *q, qjob *j, uint64_t consumer, uint64_t token, long long until);
 /* q_extend moves a leased job's lease end. */
 void q_extend(queue *q, qjob *j, long long until);
 /* q_retry puts j back, due at `due` (delayed if due > now, else waiting),

@@ -23,7 +23,10 @@
  * for the next pipe and is its first transmission, never a resend.
  * Between a send completing and its receive being posted, on_aio checks
  * that no removal happened since the send; if one did, the receive is
- * posted with a zero timeout, which makes NNG drop the request.
+ * posted with a zero timeout, which makes NNG drop the request.  (The
+ * receive is posted only after the send completes: NNG 1.5's REQ context
+ * leaves a pending send aio unfinished for ever when a receive posted
+ * early is cancelled.)
  *
  * Ownership: an areq belongs to the app thread while queued, to NNG while
  * in flight (on the inflight list), and to the app thread again once on

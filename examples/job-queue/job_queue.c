@@ -53,10 +53,11 @@ static void *worker(void *arg)
             if (r) freeReplyObject(r);
             continue;
         }
-        redisReply *job = r->element[0];             /* [queue, id, payload, attempt] */
+        redisReply *job = r->element[0];             /* [queue, id, payload, attempt, token] */
         const char *id = job->element[1]->str;
         const char *payload = job->element[2]->str;
         long long attempt = job->element[3]->integer;
+        long long token = job->element[4]->integer;  /* this lease: acks with it cannot hit a later one */
         int n = atoi(strchr(payload, ' ') ? strrchr(payload, ' ') + 1 : payload);
 
         if (n == 13 && !atomic_exchange(&crashed_once, 1)) {
@@ -70,7 +71,7 @@ static void *worker(void *arg)
         }
         usleep(20000);                                /* the work */
         if (n % 7 == 0) {
-            redisReply *k = redisCommand(c, "QNACK images %s ERROR %s", id, "image is corrupt");
+            redisReply *k = redisCommand(c, "QNACK images %s LEASE %lld ERROR %s", id, token, "image is corrupt");
             redisReply *info = redisCommand(c, "QJOB images %s", id);
             const char *state = "?";
             for (size_t i = 0; info && i + 1 < info->elements; i += 2)
@@ -80,7 +81,7 @@ static void *worker(void *arg)
             freeReplyObject(k);
             if (info) freeReplyObject(info);
         } else {
-            redisReply *k = redisCommand(c, "QACK images %s", id);
+            redisReply *k = redisCommand(c, "QACK images LEASE %lld %s", token, id);
             say("worker %d: %s (%s) done on attempt %lld (ack %lld)\n", me, id, payload, attempt, k->integer);
             if (k->integer == 1) atomic_fetch_add(&finished, 1);
             freeReplyObject(k);

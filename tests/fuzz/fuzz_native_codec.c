@@ -1,7 +1,9 @@
 /* fuzz_native_codec.c — libFuzzer target for the native Request decoder.
  * Any input must decode or fail with a NATIVE_E* code, never crash or leak;
  * a decoded request must hold at least one argument whose bytes lie inside
- * the input. */
+ * the input.  The same bytes also go through native_parse_push (the POLL
+ * path's RESP reader): it takes at most the input, and a value only with a
+ * non-zero count. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,5 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     argv_free(&a);
+
+    Rill__Value *v;
+    size_t used = native_parse_push(data, size, &v);
+    if (used > size || (used == 0) != (v == NULL)) abort();
+    if (v && v->kind != RILL__VALUE__KIND__PUSH) abort();
+    native_value_free(v);
     return 0;
 }

@@ -328,11 +328,12 @@ static void worker(void)
     rill_close(c);
 }
 
-static int entries_seen;
+static int entries_seen, entries_claimed;
 static int entry_handler(const rill_entry *e, void *arg)
 {
     entries_seen++;
-    return 0;
+    entries_claimed += e->claimed;
+    return arg ? 1 : 0;   /* non-NULL arg: leave it pending */
 }
 
 static void group(void)
@@ -360,6 +361,22 @@ static void group(void)
     const char *pending[] = {"XPENDING", "events", "g"};
     r = sync_cmd(NULL, 3, pending);
     CHECK(r && rill_reply_len(r) > 0 && rill_reply_integer(rill_reply_element(r, 0)) == 0, "all acknowledged");
+    rill_reply_free(r);
+
+    /* c1 takes an entry and leaves it pending; c2 claims it once it is idle. */
+    rill_reply_free(sync_cmd(NULL, 5, add));
+    rill_group_opts o1 = {.stream = "events", .group = "g", .consumer = "c1", .block_ms = 200, .max_entries = 1};
+    entries_seen = 0;
+    CHECK(rill_group_run(c, &o1, entry_handler, (void *)1) == RILL_OK && entries_seen == 1, "c1 read it");
+    usleep(150000);
+    rill_group_opts o2 = {.stream = "events", .group = "g", .consumer = "c2", .block_ms = 100, .claim_idle_ms = 100,
+                          .max_entries = 1};
+    entries_seen = 0;
+    rc = rill_group_run(c, &o2, entry_handler, NULL);
+    CHECK(rc == RILL_OK && entries_seen == 1 && entries_claimed == 1, "c2 claimed it: rc %d seen %d claimed %d", rc,
+          entries_seen, entries_claimed);
+    r = sync_cmd(NULL, 3, pending);
+    CHECK(r && rill_reply_integer(rill_reply_element(r, 0)) == 0, "claimed entry acknowledged");
     rill_reply_free(r);
     rill_close(c);
 }

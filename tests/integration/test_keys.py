@@ -483,7 +483,7 @@ class ActiveExpiry(harness.RillTestCase):
     PING round trip stays short, because the cycle runs in bounded slices."""
 
     N = 1000000
-    MAX_PING_MS = 200.0  # loose: the machine is shared; a loop blocked by the whole backlog takes seconds
+    MAX_PING_MS = 600.0  # loose: the machine is shared; a loop blocked by the whole backlog takes seconds
 
     def load(self, n, ttl_ms, prefix="exp"):
         batch = 20000

@@ -76,6 +76,34 @@ class NativeBlocking(unittest.TestCase):
         self.served(("BLMPOP", "0", "2", "q1", "q2", "RIGHT", "COUNT", "2"), ("RPUSH", "q2", "1", "2", "3"))
         self.served(("BZMPOP", "0", "1", "zz", "MIN"), ("ZADD", "zz", "1", "m"))
 
+    def test_xread_block_served(self):
+        self.c.cmd("XADD", "s", "1-1", "f", "v")
+        self.rc.cmd("XADD", "s", "1-1", "f", "v")
+        self.served(("XREAD", "BLOCK", "0", "STREAMS", "s", "$"), ("XADD", "s", "2-1", "a", "b"))
+        t0 = time.time()
+        v = self.n.call("XREAD", "BLOCK", "150", "STREAMS", "s", "$", timeout=5)
+        self.assertGreater(time.time() - t0, 0.1)
+        self.assertEqual(v.resp3(), self.r3.cmd("XREAD", "BLOCK", "150", "STREAMS", "s", "$"))
+
+    @unittest.skipUnless(os.environ.get("RILL_TEST_QFETCH"),
+                         "QFETCH BLOCK served by QPUSH crashes rill-server in cmd_qpush over RESP too "
+                         "(queues, in progress); set RILL_TEST_QFETCH=1 to run")
+    def test_qfetch_block_served(self):
+        rid = self.n.send("QFETCH", "BLOCK", "0", "QUEUES", "jobs")
+        self.assertFalse(self.n.has_reply(rid, 0.15))
+        t0 = time.time()
+        self.assertTrue(self.c.cmd("QPUSH", "jobs", "payload").startswith(b"$"))
+        v = self.n.wait(rid, 5)
+        self.assertLess(time.time() - t0, 1.0)
+        self.assertIn(b"payload", v.resp3())
+        t0 = time.time()
+        v = self.n.call("QFETCH", "BLOCK", "100", "QUEUES", "jobs", timeout=5)
+        self.assertGreater(time.time() - t0, 0.08)
+        r3 = self.rill.conn()   # the same timed-out reply as a RESP3 client of rill gets
+        r3.cmd("HELLO", "3")
+        self.assertEqual(v.resp3(), r3.cmd("QFETCH", "BLOCK", "100", "QUEUES", "jobs"))
+        r3.close()
+
     def test_timeout(self):
         t0 = time.time()
         v = self.n.call("BLPOP", "nothing", "0.2", timeout=5)

@@ -134,12 +134,12 @@ class NativeTls(unittest.TestCase):
             n = NativeClient(url, tls_ca=self.cert, tls_cert=self.cert, tls_key=self.key)
             self.assertEqual(n.call("PING").py(), b"PONG")
             n.close()
+            # Without a client certificate: no session (the dial or the request fails).
+            # The socket is not closed: NNG 1.5.2 can hang closing a dialer whose
+            # TLS handshake was refused; the process exit cleans it up.
             with self.assertRaises((NngError, TimeoutError)):
                 n = NativeClient(url, tls_ca=self.cert, retry=False, timeout=2)
-                try:
-                    n.call("PING", timeout=1)
-                finally:
-                    n.close()
+                n.call("PING", timeout=1)
         finally:
             stop_checked(type(self), s)
 

@@ -39,7 +39,7 @@ class QueueBasics(harness.RillTestCase):
         self.assertEqual(self.c.cmd("QPUSH", "q", "hello", "ID", "j1"), b"$2\r\nj1\r\n")
         self.assertEqual(parse(self.c.cmd("TYPE", "q")), "queue")
         got = parse(self.c.cmd("QFETCH", "QUEUES", "q"))
-        self.assertEqual(got, [[b"q", b"j1", b"hello", 1]])
+        self.assertEqual(got, [[b"q", b"j1", b"hello", 1, 1]])   # [queue, id, payload, attempt, token]
         self.assertEqual(self.qinfo()["leased"], 1)
         self.assertEqual(self.c.cmd("QACK", "q", "j1"), b":1\r\n")
         self.assertEqual(self.c.cmd("QACK", "q", "j1"), b":0\r\n")
@@ -127,21 +127,72 @@ class QueueBasics(harness.RillTestCase):
         self.assertEqual(c.cmd("QDEL", "nosuch", "a"), b":0\r\n")
         self.assertEqual(parse(c.cmd("QLIST", "nosuch", "STATE", "waiting")), [b"0", []])
 
-    def test_ack_by_another_client_and_after_expiry(self):
-        self.c.cmd("QPUSH", "q", "x", "ID", "j")
-        self.assertEqual(len(parse(self.c.cmd("QFETCH", "LEASE", 150, "QUEUES", "q"))), 1)
+    def test_ack_from_another_connection(self):
+        """Leases belong to jobs: a pool's other connection may QEXTEND,
+        QNACK and QACK them (redis-py pools do exactly that)."""
+        c = self.c
+        for i in range(3):
+            c.cmd("QPUSH", "q", "x", "ID", "j%d" % i)
+        got = parse(c.cmd("QFETCH", "COUNT", 3, "QUEUES", "q"))
+        self.assertEqual([j[4] for j in got], [1, 1, 1])     # one fetch: one token
         other = self.server.conn()
-        self.assertEqual(other.cmd("QACK", "q", "j"), b":0\r\n")
-        self.assertEqual(other.cmd("QNACK", "q", "j"), b":0\r\n")
-        self.assertEqual(other.cmd("QEXTEND", "q", "j", 1000), b":0\r\n")
-        time.sleep(0.3)
-        self.assertEqual(self.c.cmd("QACK", "q", "j"), b":0\r\n")   # the lease ran out
-        j = self.qjob("j")
-        self.assertEqual((j["state"], j["attempt"], j["last-error"]), (b"waiting", 1, b"lease expired"))
-        got = parse(other.cmd("QFETCH", "QUEUES", "q"))
-        self.assertEqual(got[0][3], 2)
-        self.assertEqual(other.cmd("QACK", "q", "j"), b":1\r\n")
+        self.assertEqual(other.cmd("QEXTEND", "q", "j0", 60000), b":1\r\n")
+        self.assertEqual(other.cmd("QACK", "q", "j0", "j1"), b":2\r\n")
+        self.assertEqual(other.cmd("QNACK", "q", "j2", "DELAY", 0), b":1\r\n")
+        self.assertEqual(other.cmd("QACK", "q", "j2"), b":0\r\n")        # waiting, not leased
+        self.assertEqual(self.qinfo()["acked"], 2)
         other.close()
+
+    def test_stale_worker_token(self):
+        """With LEASE token, a worker whose lease ran out cannot touch the
+        job's next lease; without it, any current lease is acted on."""
+        c = self.c
+        c.cmd("QPUSH", "q", "x", "ID", "j")
+        first = parse(c.cmd("QFETCH", "LEASE", 150, "QUEUES", "q"))[0]
+        t1 = first[4]
+        self.assertEqual(self.qjob("j")["lease-token"], t1)
+        time.sleep(0.3)
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", t1, "j"), b":0\r\n")   # the lease ran out
+        j = self.qjob("j")
+        self.assertEqual((j["state"], j["attempt"], j["last-error"], j["lease-token"]),
+                         (b"waiting", 1, b"lease expired", -1))
+        other = self.server.conn()
+        second = parse(other.cmd("QFETCH", "QUEUES", "q"))[0]
+        t2 = second[4]
+        self.assertEqual(second[3], 2)
+        self.assertGreater(t2, t1)
+        # the stale worker, still holding t1, is refused everywhere
+        self.assertEqual(c.cmd("QEXTEND", "q", "j", 1000, "LEASE", t1), b":0\r\n")
+        self.assertEqual(c.cmd("QNACK", "q", "j", "LEASE", t1, "ERROR", "late"), b":0\r\n")
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", t1, "j"), b":0\r\n")
+        self.assertEqual(self.qjob("j")["state"], b"leased")
+        # the current holder's token works, from any connection
+        self.assertEqual(c.cmd("QEXTEND", "q", "j", 1000, "LEASE", t2), b":1\r\n")
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", t2, "j"), b":1\r\n")
+        self.assertIsNone(self.qjob("j"))
+        # A job whose ID is "lease": a three-argument QACK is just two IDs.
+        c.cmd("QPUSH", "q", "y", "ID", "lease")
+        c.cmd("QFETCH", "QUEUES", "q")
+        self.assertEqual(c.cmd("QACK", "q", "lease", "other"), b":1\r\n")
+        other.close()
+
+    def test_lease_token_errors(self):
+        c = self.c
+        c.cmd("QPUSH", "q", "x", "ID", "j")
+        notint = b"-ERR value is not an integer or out of range\r\n"
+        syntax = b"-ERR syntax error\r\n"
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", "abc", "j"), notint)
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", 0, "j"), notint)
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", -3, "j"), notint)
+        self.assertEqual(c.cmd("QNACK", "q", "j", "LEASE", "x"), notint)
+        self.assertEqual(c.cmd("QNACK", "q", "j", "LEASE"), syntax)
+        self.assertEqual(c.cmd("QEXTEND", "q", "j", 100, "LEASE"), syntax)
+        self.assertEqual(c.cmd("QEXTEND", "q", "j", 100, "FOO", 1), syntax)
+        self.assertEqual(c.cmd("QEXTEND", "q", "j", 100, "LEASE", 1, "x"), syntax)
+        self.assertEqual(c.cmd("QEXTEND", "q", "j", 100, "LEASE", 2 ** 63), notint)
+        self.assertEqual(c.cmd("QLEASE", "q", "j", 1, 1, 1, 1), syntax)
+        self.assertEqual(c.cmd("QLEASE", "q", "j", 1, 1, "x"), notint)
+        self.assertEqual(self.qjob("j")["state"], b"waiting")   # nothing happened
 
     def test_extend_keeps_lease(self):
         self.c.cmd("QPUSH", "q", "x", "ID", "j")
@@ -161,7 +212,7 @@ class QueueBasics(harness.RillTestCase):
         w = self.server.conn()
         got = parse(w.cmd("QFETCH", "BLOCK", 5000, "QUEUES", "q"))
         waited = time.time() - t0
-        self.assertEqual(got, [[b"q", b"j", b"x", 2]])
+        self.assertEqual(got, [[b"q", b"j", b"x", 2, 2]])
         self.assertTrue(0.15 <= waited < 2.0, waited)
         self.assertEqual(fields(self.c.cmd("QINFO", "q"))["retried"], 1)
         w.close()
@@ -174,7 +225,7 @@ class QueueBasics(harness.RillTestCase):
         dead.close()
         w = self.server.conn()
         got = parse(w.cmd("QFETCH", "BLOCK", 5000, "QUEUES", "q"))
-        self.assertEqual(got, [[b"q", b"j", b"work", 2]])
+        self.assertEqual(got, [[b"q", b"j", b"work", 2, 2]])
         self.assertEqual(w.cmd("QACK", "q", "j"), b":1\r\n")
         w.close()
 
@@ -311,9 +362,9 @@ class QueueBasics(harness.RillTestCase):
         b.send("QFETCH", "BLOCK", 5000, "QUEUES", "q2")
         time.sleep(0.05)
         self.c.cmd("QPUSH", "q2", "first", "ID", "1")
-        self.assertEqual(parse(a.read_raw()), [[b"q2", b"1", b"first", 1]])
+        self.assertEqual(parse(a.read_raw()), [[b"q2", b"1", b"first", 1, 1]])
         self.c.cmd("QPUSH", "q2", "second", "ID", "2")
-        self.assertEqual(parse(b.read_raw()), [[b"q2", b"2", b"second", 1]])
+        self.assertEqual(parse(b.read_raw()), [[b"q2", b"2", b"second", 1, 2]])
         # A delayed push wakes no one until due; a BLOCK timeout is a null array.
         self.c.cmd("QPUSH", "q1", "later", "ID", "3", "DELAY", 10000)
         self.assertEqual(a.cmd("QFETCH", "BLOCK", 100, "QUEUES", "q1"), b"*-1\r\n")
@@ -321,6 +372,43 @@ class QueueBasics(harness.RillTestCase):
         self.c.cmd("MULTI")
         self.c.cmd("QFETCH", "BLOCK", 0, "QUEUES", "empty")
         self.assertEqual(self.c.cmd("EXEC"), b"*1\r\n*-1\r\n")
+        a.close()
+        b.close()
+
+    def test_blocked_fetcher_gets_a_full_batch(self):
+        """Pipelined pushes reach a blocked fetcher together: up to COUNT
+        jobs in one reply, not one job per push."""
+        w = self.server.conn()
+        w.send("QFETCH", "COUNT", 10, "BLOCK", 5000, "QUEUES", "q")
+        time.sleep(0.05)
+        self.c.send_raw(b"".join(self.c.encode("QPUSH", "q", "p", "ID", "j%d" % i) for i in range(25)))
+        for _ in range(25):
+            self.c.read_raw()
+        got = parse(w.read_raw())
+        self.assertEqual([j[1] for j in got], [b"j%d" % i for i in range(10)])
+        self.assertEqual(self.qinfo()["waiting"], 15)
+        w.close()
+
+    def test_push_invalidates_watch_at_once(self):
+        other = self.server.conn()
+        self.c.cmd("WATCH", "q")
+        other.cmd("QPUSH", "q", "x")
+        self.c.cmd("MULTI")
+        self.c.cmd("QINFO", "q")
+        self.assertEqual(self.c.cmd("EXEC"), b"*-1\r\n")
+        other.close()
+
+    def test_push_by_an_unblocked_client_serves_others(self):
+        """A's pipelined QPUSH runs when A is served; B, blocked on that
+        queue, is served in the same pass."""
+        a, b = self.server.conn(), self.server.conn()
+        b.send("QFETCH", "BLOCK", 5000, "QUEUES", "qb")
+        a.send_raw(a.encode("QFETCH", "BLOCK", 5000, "QUEUES", "qa") + a.encode("QPUSH", "qb", "from-a", "ID", "x"))
+        time.sleep(0.05)
+        self.c.cmd("QPUSH", "qa", "go", "ID", "g")
+        self.assertEqual(parse(a.read_raw())[0][1], b"g")
+        self.assertEqual(parse(a.read_raw()), b"x")
+        self.assertEqual(parse(b.read_raw())[0][1], b"x")
         a.close()
         b.close()
 
@@ -406,6 +494,57 @@ class QueueBasics(harness.RillTestCase):
         c.cmd("FLUSHALL")
         self.assertNotIn("# Queues", parse(c.cmd("INFO")).decode())
 
+    def used_memory(self):
+        text = parse(self.c.cmd("INFO", "memory")).decode()
+        return int(dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l)["used_memory"])
+
+    def fill(self, key, n=4000, size=2500):
+        payload = b"p" * size
+        self.c.send_raw(b"".join(self.c.encode("QPUSH", key, payload, "DELAY", 100000 if i % 2 else 0)
+                                 for i in range(n)))
+        for _ in range(n):
+            self.c.read_raw()
+
+    def queues_info(self):
+        text = parse(self.c.cmd("INFO", "queues")).decode()
+        return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l)
+
+    def test_deleted_queue_freed_promptly(self):
+        """DEL frees a queue's jobs at once; UNLINK and FLUSHALL ASYNC on
+        the lazy-free thread, without waiting for the queue timer."""
+        c = self.c
+        for how in (("DEL", "big"), ("UNLINK", "big"), ("FLUSHALL", "ASYNC")):
+            base = self.used_memory()
+            self.fill("big")
+            if how[0] == "FLUSHALL":
+                for i in range(100):                  # more than the synchronous limit
+                    c.cmd("QPUSH", "small%d" % i, "x")
+            full = self.used_memory()
+            self.assertGreater(full - base, 8_000_000, how)
+            self.assertEqual(c.cmd(*how), b":1\r\n" if how[0] != "FLUSHALL" else b"+OK\r\n")
+            deadline = time.time() + (0 if how[0] == "DEL" else 3)
+            while True:
+                freed = full - self.used_memory() > 8_000_000
+                if freed or time.time() >= deadline:
+                    break
+                time.sleep(0.02)
+            self.assertTrue(freed, how)
+            self.assertEqual(self.queues_info()["queues"], "0", how)
+            self.assertEqual(self.queues_info()["queue_timer_armed"], "0", how)
+
+    def test_overwritten_and_renamed_queues(self):
+        c = self.c
+        c.cmd("QPUSH", "q", "x", "DELAY", 100000)
+        c.cmd("SET", "q", "now a string")                   # the queue is freed at once
+        self.assertEqual(self.queues_info()["queues"], "0")
+        c.cmd("DEL", "q")
+        c.cmd("QPUSH", "q", "x", "DELAY", 100000)
+        c.cmd("QPUSH", "z", "y")
+        self.assertEqual(c.cmd("RENAME", "q", "z"), b"+OK\r\n")   # z's old queue is freed
+        self.assertEqual(self.queues_info()["queues"], "1")
+        self.assertEqual(parse(c.cmd("QINFO", "z"))[3], 1)        # delayed: 1
+        self.assertEqual(c.cmd("OBJECT", "REFCOUNT", "z"), b":1\r\n")
+
     def test_timer_idle_when_nothing_due(self):
         c = self.c
         c.cmd("QPUSH", "q", "x")
@@ -432,6 +571,13 @@ class QueueWrongType(harness.DiffTestCase):
         self.assertEqual(self.b.cmd("HSET", "k", "f", "v"), b":1\r\n")
         self.diff(("LPUSH", "k", "a"), ("GET", "k"), ("SADD", "k", "m"), ("INCR", "k"), ("ZADD", "k", 1, "m"),
                   ("LRANGE", "k", 0, -1), ("APPEND", "k", "x"), ("EXISTS", "k"))
+
+    def test_object_refcount(self):
+        """A fresh value has refcount 1: the queue registry holds none."""
+        self.a.cmd("QPUSH", "k", "x")
+        self.b.cmd("RPUSH", "k", "x")
+        self.assertEqual(self.a.cmd("OBJECT", "REFCOUNT", "k"), self.b.cmd("OBJECT", "REFCOUNT", "k"))
+        self.assertEqual(self.a.cmd("OBJECT", "REFCOUNT", "k"), b":1\r\n")
 
     def test_integer_error_text(self):
         self.assertEqual(self.a.cmd("QPUSH", "k", "x", "PRIORITY", "abc"),
@@ -462,7 +608,7 @@ class QueueRestart(unittest.TestCase):
         c.cmd("QPUSH", "q", "leased-short", "ID", "ls", "PRIORITY", 9)
         c.cmd("QPUSH", "q", "leased-long", "ID", "ll", "PRIORITY", 8)
         self.assertEqual(len(parse(c.cmd("QFETCH", "LEASE", 300, "QUEUES", "q"))), 1)        # ls
-        self.assertEqual(len(parse(c.cmd("QFETCH", "LEASE", 600000, "QUEUES", "q"))), 1)     # ll
+        ll_token = parse(c.cmd("QFETCH", "LEASE", 600000, "QUEUES", "q"))[0][4]           # ll
         got = parse(c.cmd("QFETCH", "QUEUES", "q"))
         self.assertEqual(got[0][1], b"acked")
         c.cmd("QACK", "q", "acked")
@@ -473,6 +619,7 @@ class QueueRestart(unittest.TestCase):
         c.cmd("QNACK", "q", "x", "ERROR", "bad input")
         gen = parse(c.cmd("QPUSH", "q2", "generated"))
         before = fields(c.cmd("QINFO", "q"))
+        w_before = fields(c.cmd("QJOB", "q", "w"))
         c.close()
         s.kill9()
         time.sleep(0.4)                       # ls's lease runs out while the server is down
@@ -486,10 +633,16 @@ class QueueRestart(unittest.TestCase):
         self.assertEqual((x["state"], x["last-error"]), (b"dead", b"bad input"))
         self.assertEqual(fields(c.cmd("QJOB", "q", "d"))["state"], b"delayed")
         self.assertEqual(fields(c.cmd("QJOB", "q", "ll"))["state"], b"leased")
-        # ll's lease has no live holder after a restart: nobody can ack it.
-        self.assertEqual(c.cmd("QACK", "q", "ll"), b":0\r\n")
+        # ll's lease survives the restart, token included: its worker can
+        # still finish it, and a stale token is still refused.
+        self.assertEqual(fields(c.cmd("QJOB", "q", "ll"))["lease-token"], ll_token)
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", ll_token + 100, "ll"), b":0\r\n")
+        self.assertEqual(c.cmd("QEXTEND", "q", "ll", 600000, "LEASE", ll_token), b":1\r\n")
+        # the enqueue time is the original one, not the replay's
+        self.assertEqual(fields(c.cmd("QJOB", "q", "w"))["enqueued-at"], w_before["enqueued-at"])
         got = parse(c.cmd("QFETCH", "COUNT", 10, "QUEUES", "q"))
         self.assertEqual([(j[1], j[3]) for j in got], [(b"ls", 2), (b"w", 1)])
+        self.assertTrue(all(j[4] > ll_token for j in got))     # tokens are never reused
         self.assertEqual(parse(c.cmd("QJOB", "q2", gen))[1], gen)
         # And once more: what happened after the restart survives the next one.
         c.cmd("QACK", "q", "ls")
@@ -499,6 +652,7 @@ class QueueRestart(unittest.TestCase):
         c = s.conn()
         self.assertIsNone(parse(c.cmd("QJOB", "q", "ls")))
         self.assertEqual(fields(c.cmd("QJOB", "q", "w"))["state"], b"leased")
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", ll_token, "ll"), b":1\r\n")
         c.close()
 
     def test_rewrite_keeps_exact_states(self):

@@ -2,7 +2,8 @@
 redis-server, every type through SAVE and BGSAVE and a restart, expired keys
 dropped at load, save points and SHUTDOWN [NO]SAVE, a damaged snapshot
 refusing start-up, a failed BGSAVE (file size limit) giving -MISCONF and
-recovering, rill-check-log on snapshots."""
+recovering, rill-check-log on snapshots, DEBUG RELOAD and FLUSHALL's save
+(side by side with redis-server)."""
 import os
 import resource
 import shutil
@@ -195,6 +196,26 @@ class SnapshotRestart(unittest.TestCase):
         self.assertEqual(parse(c.cmd("DBSIZE")), 300)
         self.assertEqual(parse(c.cmd("EXISTS", "during")), 0)
 
+    def test_current_cow_fields(self):
+        """INFO current_cow_size/peak: the running child's copied memory,
+        sampled about once a second; 0 when no child runs."""
+        s = self.start("--rdb-key-save-delay", "20000")
+        c = s.conn()
+        for i in range(200):
+            c.cmd("SET", "k%d" % i, "v" * 1000)
+        self.assertEqual(info(c)["current_cow_size"], "0")
+        self.assertEqual(c.cmd("BGSAVE"), b"+Background saving started\r\n")
+        deadline = time.time() + 10
+        while int(info(c)["current_cow_size"]) == 0:
+            self.assertLess(time.time(), deadline, "current_cow_size never sampled")
+            c.cmd("SET", "x%d" % int(time.time() * 1000), "v" * 10000)   # pages copied on write
+            time.sleep(0.1)
+        i = info(c)
+        self.assertEqual(i["rdb_bgsave_in_progress"], "1")
+        self.assertGreaterEqual(int(i["current_cow_peak"]), int(i["current_cow_size"]))
+        self.assertLessEqual(int(i["current_cow_size_age"]), 3)
+        s.stop()   # SIGTERM: the child is killed with it
+
     def test_expired_keys_dropped_at_load(self):
         s = self.start()
         c = s.conn()
@@ -301,6 +322,157 @@ class SnapshotRestart(unittest.TestCase):
         self.assertEqual(info(c)["rdb_last_bgsave_status"], "ok")
         self.assertEqual(c.cmd("SET", "k", "v"), b"+OK\r\n")
         self.assertFalse([f for f in os.listdir(self.dir) if f.startswith("temp-")])
+
+
+class ReloadAndFlushall(unittest.TestCase):
+    """DEBUG RELOAD and FLUSHALL's save, side by side with redis-server 7.0
+    (which needs enable-debug-command for DEBUG)."""
+
+    def start_pair(self, *extra):
+        a = Server("rill", extra=extra)
+        b = Server("redis", extra=("--enable-debug-command", "yes") + extra)
+        self.addCleanup(a.stop)
+        self.addCleanup(b.stop)
+        return a, b, a.conn(), b.conn()
+
+    def same(self, ca, cb, *cmd):
+        ra, rb = ca.cmd(*cmd), cb.cmd(*cmd)
+        self.assertEqual(ra, rb, "reply differs for %r:\n rill:  %r\n redis: %r" % (cmd, ra, rb))
+        return ra
+
+    def same_info(self, ca, cb, *fields):
+        ia, ib = info(ca), info(cb)
+        for f in fields:
+            self.assertEqual(ia[f], ib[f], f)
+
+    def test_debug_reload(self):
+        a, b, ca, cb = self.start_pair()
+        for c in (ca, cb):
+            c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+            c.cmd("RPUSH", "l", "x", "y", "z")
+            c.cmd("HSET", "h", "f", "v")
+            c.cmd("SET", "ttl", "v", "EX", "1000")
+            c.cmd("SET", "short", "v", "PX", "150")
+            c.cmd("SELECT", "3")
+            c.cmd("SET", "db3", "1")
+            c.cmd("SELECT", "0")
+        want = listing(ca)
+        time.sleep(0.3)   # "short" expired, not yet removed
+        self.same(ca, cb, "DEBUG", "RELOAD")
+        self.same_info(ca, cb, "rdb_changes_since_last_save", "rdb_last_load_keys_loaded",
+                       "rdb_last_load_keys_expired", "rdb_saves")
+        self.assertEqual(info(ca)["rdb_last_load_keys_expired"], "1")
+        del want[(0, b"short")]
+        self.assertEqual(listing(ca), want)
+        for cmd in (("LRANGE", "l", "0", "-1"), ("HGETALL", "h"), ("EXISTS", "short"), ("DBSIZE",),
+                    ("SELECT", "3"), ("GET", "db3"), ("SELECT", "0")):
+            self.same(ca, cb, *cmd)
+        self.assertGreater(parse(ca.cmd("PTTL", "ttl")), 900000)
+        # NOSAVE loads the file as it is: later writes are dropped.
+        self.same(ca, cb, "SET", "later", "1")
+        self.same(ca, cb, "DEBUG", "RELOAD", "NOSAVE")
+        self.same(ca, cb, "EXISTS", "later")
+        self.same_info(ca, cb, "rdb_changes_since_last_save")
+        self.same(ca, cb, "DEBUG", "RELOAD", "foo")
+        self.same(ca, cb, "DEBUG", "RELOAD", "NOSAVE", "bar")
+        self.same(ca, cb, "MULTI")
+        self.same(ca, cb, "DEBUG", "RELOAD")
+        self.same(ca, cb, "EXEC")
+        # The save fails (a file size limit, which would kill redis-server
+        # with SIGXFSZ; its reply, seen with a removed directory, is -ERR):
+        # nothing changed.
+        resource.prlimit(a.proc.pid, resource.RLIMIT_FSIZE, (20, resource.RLIM_INFINITY))
+        ca.cmd("SET", "after", "1")
+        self.assertEqual(ca.cmd("DEBUG", "RELOAD"), b"-ERR\r\n")
+        self.assertEqual(parse(ca.cmd("GET", "after")), b"1")
+        resource.prlimit(a.proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        # No file to load: the data is gone and the error says so (as Redis).
+        os.unlink(os.path.join(a.dir, "dump.rill"))
+        os.unlink(os.path.join(b.dir, "dump.rdb"))
+        self.same(ca, cb, "DEBUG", "RELOAD", "NOSAVE")
+        self.same(ca, cb, "DBSIZE")
+        self.assertEqual(ca.cmd("PING"), b"+PONG\r\n")
+
+    def test_debug_reload_publishes_no_events(self):
+        a, b, ca, cb = self.start_pair("--notify-keyspace-events", "KEA")
+        subs = []
+        for s in (a, b):
+            sub = s.conn()
+            sub.cmd("PSUBSCRIBE", "__key*__:*")
+            subs.append(sub)
+        for c in (ca, cb):
+            c.cmd("SET", "k", "v")
+        for sub in subs:   # the SET's two events
+            sub.read_raw()
+            sub.read_raw()
+        self.same(ca, cb, "DEBUG", "RELOAD")
+        self.same(ca, cb, "SET", "k2", "v")
+        for sub in subs:   # next come k2's events, nothing from the reload
+            self.assertIn(b"k2", sub.read_raw())
+        self.same(ca, cb, "GET", "k")
+
+    def test_debug_reload_keeps_the_log_consistent(self):
+        """With the append log on, a reload changes nothing in it: a restart
+        from the log gives the same data."""
+        d = tempfile.mkdtemp(prefix="rill-reload-")
+        self.addCleanup(shutil.rmtree, d, True)
+        s = Server("rill", extra=("--appendonly", "yes", "--appendfsync", "always"), dir=d)
+        c = s.conn()
+        fill(c)
+        want = listing(c)
+        self.assertEqual(c.cmd("DEBUG", "RELOAD"), b"+OK\r\n")
+        self.assertEqual(listing(c), want)
+        c.cmd("SET", "after", "1")
+        want = listing(c)
+        s.kill9()
+        s = Server("rill", extra=("--appendonly", "yes"), dir=d)
+        self.addCleanup(s.stop)
+        self.assertEqual(listing(s.conn()), want)
+
+    def test_flushall_saves_with_save_points(self):
+        a, b, ca, cb = self.start_pair("--save", "3600 100")
+        for c in (ca, cb):
+            c.cmd("SET", "k", "v")
+            c.cmd("SET", "k2", "v")
+            self.assertEqual(c.cmd("SAVE"), b"+OK\r\n")
+            c.cmd("SET", "k3", "v")
+        time.sleep(1.1)
+        before = int(parse(ca.cmd("LASTSAVE")))
+        self.same(ca, cb, "FLUSHALL")
+        self.same_info(ca, cb, "rdb_changes_since_last_save", "rdb_saves", "rdb_last_bgsave_status")
+        self.assertEqual(info(ca)["rdb_changes_since_last_save"], "0")   # saved
+        self.assertGreater(int(parse(ca.cmd("LASTSAVE"))), before)
+        self.same(ca, cb, "FLUSHALL")                 # nothing to remove: still counted
+        self.same_info(ca, cb, "rdb_changes_since_last_save")
+        # The empty dump file replaced the one holding k, k2: a crash now
+        # restarts empty.
+        a.kill9()
+        a2 = Server("rill", extra=("--save", "3600 100"), dir=a.dir)
+        self.addCleanup(a2.stop)
+        self.assertEqual(parse(a2.conn().cmd("DBSIZE")), 0)
+
+    def test_flushall_without_save_points(self):
+        a, b, ca, cb = self.start_pair()
+        self.same(ca, cb, "SET", "k", "v")
+        self.same(ca, cb, "FLUSHALL")
+        self.same(ca, cb, "FLUSHALL", "ASYNC")
+        self.same_info(ca, cb, "rdb_changes_since_last_save", "rdb_saves")
+        self.assertFalse(os.path.exists(os.path.join(a.dir, "dump.rill")))
+
+    def test_flushall_kills_a_running_bgsave(self):
+        s = Server("rill", extra=("--rdb-key-save-delay", "20000"))
+        self.addCleanup(s.stop)
+        c = s.conn()
+        for i in range(200):
+            c.cmd("SET", "k%d" % i, "v")
+        self.assertEqual(c.cmd("BGSAVE"), b"+Background saving started\r\n")
+        self.assertEqual(info(c)["rdb_bgsave_in_progress"], "1")
+        self.assertEqual(c.cmd("FLUSHALL"), b"+OK\r\n")
+        i = info(c)
+        self.assertEqual(i["rdb_bgsave_in_progress"], "0")
+        self.assertEqual(i["rdb_last_bgsave_status"], "ok")
+        self.assertFalse(os.path.exists(os.path.join(s.dir, "dump.rill")))
+        self.assertFalse([f for f in os.listdir(s.dir) if f.startswith("temp-")])
 
 
 if __name__ == "__main__":

@@ -147,6 +147,19 @@ class GroupsDiff(harness.DiffTestCase):
             ("XACK", "str", "g", "1"),
         )
 
+    def test_copy_and_rename_keep_groups(self):
+        self.both_protocols(
+            ("XADD", "s", "1-1", "f", "v"), ("XADD", "s", "2-1", "f", "v"),
+            ("XGROUP", "CREATE", "s", "g", "0"), ("XGROUP", "CREATE", "s", "h", "$"),
+            ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+            ("COPY", "s", "s2"), ("XACK", "s", "g", "1-1"),
+            ("XINFO", "GROUPS", "s2"), ("XPENDING", "s2", "g"), ("XPENDING", "s", "g"),
+            ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s2", "0"),
+            ("RENAME", "s2", "s3"), ("XINFO", "GROUPS", "s3"), ("XPENDING", "s3", "g"),
+            ("XGROUP", "DESTROY", "s3", "g"), ("XINFO", "GROUPS", "s"),
+            ("DEL", "s"), ("XINFO", "GROUPS", "s3"),
+        )
+
     def test_readgroup_several_streams(self):
         self.both_protocols(
             ("XADD", "a", "1-1", "x", "1"), ("XADD", "b", "2-1", "y", "2"), ("XADD", "b", "3-1", "y", "3"),
@@ -250,6 +263,10 @@ class GroupsDiff(harness.DiffTestCase):
             ("XCLAIM", "s", "g", "carol", "0", "5-1", "IDLE", "100", "TIME", "5", "JUSTID"),
             ("XCLAIM", "s", "g", "dave", "0", "2-1", "LASTID", "100-0", "JUSTID"),
             ("XINFO", "GROUPS", "s"),
+            ("XCLAIM", "s", "g", "newguy", "3600000", "4-1"),
+            ("XCLAIM", "s", "g", "newguy", "0", "99-1", "JUSTID"),
+            ("XINFO", "GROUPS", "s"),
+            ("XCLAIM", "s", "g", "carol", "0", "4-1", "4-1", "JUSTID"),
             ("XDEL", "s", "1-1"),
             ("XCLAIM", "s", "g", "dave", "0", "1-1", "2-1"),
             ("XPENDING", "s", "g"),
@@ -288,6 +305,8 @@ class GroupsDiff(harness.DiffTestCase):
             ("XAUTOCLAIM", "s", "g", "bob", "0", "5-1", "COUNT", "2"),
             ("XAUTOCLAIM", "s", "g", "bob", "0", "-"),
             ("XAUTOCLAIM", "s", "g", "carol", "3600000", "-"),
+            ("XAUTOCLAIM", "s", "g", "erin", "3600000", "-"),
+            ("XINFO", "GROUPS", "s"),
             ("XAUTOCLAIM", "s", "g", "carol", "0", "(1-1"),
             ("XAUTOCLAIM", "s", "g", "carol", "0", "+"),
             ("XPENDING", "s", "g"),
@@ -373,6 +392,97 @@ class GroupsDiff(harness.DiffTestCase):
                 not self.a.cmd("XINFO", "STREAM", "s", "FULL").startswith(b"-"):
             self.masked(("XINFO", "STREAM", "s", "FULL"), mask_full)
             self.masked(("XINFO", "STREAM", "s", "FULL", "COUNT", "1"), mask_full)
+
+
+class GroupsRandom(harness.DiffTestCase):
+    """A seeded random mix of group commands, every reply compared (no
+    time-dependent fields: claims use min-idle 0, no XPENDING extended)."""
+
+    def test_random_mix(self):
+        import random
+        rnd = random.Random(4)
+        nid = [0]
+
+        def some_id():
+            return "%d-%d" % (rnd.randint(0, nid[0] + 1), rnd.choice((0, 1, 1, 2)))
+
+        def op():
+            k = rnd.random()
+            cons = "c%d" % rnd.randint(0, 4)
+            grp = rnd.choice(("g", "g", "h"))
+            if k < 0.25:
+                nid[0] += 1
+                return ("XADD", "s", "%d-1" % nid[0], "f", str(nid[0]))
+            if k < 0.40:
+                extra = ("NOACK",) if rnd.random() < 0.2 else ()
+                return ("XREADGROUP", "GROUP", grp, cons, "COUNT", str(rnd.randint(0, 4))) + extra + \
+                       ("STREAMS", "s", ">")
+            if k < 0.48:
+                return ("XREADGROUP", "GROUP", grp, cons, "COUNT", str(rnd.randint(0, 3)), "STREAMS", "s",
+                        some_id())
+            if k < 0.60:
+                return ("XACK", "s", grp) + tuple(some_id() for _ in range(rnd.randint(1, 3)))
+            if k < 0.68:
+                return ("XCLAIM", "s", grp, cons, "0") + tuple(some_id() for _ in range(rnd.randint(1, 3))) + \
+                       rnd.choice(((), ("JUSTID",), ("FORCE", "JUSTID"), ("RETRYCOUNT", "3")))
+            if k < 0.76:
+                return ("XAUTOCLAIM", "s", grp, cons, "0", some_id(), "COUNT", str(rnd.randint(1, 4))) + \
+                       rnd.choice(((), ("JUSTID",)))
+            if k < 0.80:
+                return ("XDEL", "s", some_id())
+            if k < 0.83:
+                return ("XTRIM", "s", "MAXLEN", str(rnd.randint(3, 12)))
+            if k < 0.86:
+                return ("XGROUP", "DELCONSUMER", "s", grp, cons)
+            if k < 0.88:
+                return ("XGROUP", "SETID", "s", grp, some_id())
+            if k < 0.94:
+                return ("XPENDING", "s", grp)
+            return ("XINFO", "GROUPS", "s")
+
+        self.diff(("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"), ("XGROUP", "CREATE", "s", "h", "0"))
+        self.diff(*[op() for _ in range(600)])
+        self.diff(("XINFO", "GROUPS", "s"), ("XPENDING", "s", "g"), ("XPENDING", "s", "h"))
+
+
+class GroupsNotify(harness.DiffTestCase):
+    """Keyspace notifications of group commands, as Redis sends them."""
+
+    def test_events(self):
+        subs = (self.rill.conn(), self.redis.conn())
+        for c in (self.a, self.b):
+            c.cmd("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        for sub in subs:
+            sub.cmd("PSUBSCRIBE", "__key*__:*")
+        script = [("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"),
+                  ("XADD", "s", "1-1", "f", "v"),
+                  ("XGROUP", "CREATECONSUMER", "s", "g", "c0"),
+                  ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"),
+                  ("XACK", "s", "g", "1-1"),
+                  ("XGROUP", "SETID", "s", "g", "0"),
+                  ("XCLAIM", "s", "g", "c2", "0", "1-1", "FORCE", "JUSTID"),
+                  ("XAUTOCLAIM", "s", "g", "c3", "0", "0"),
+                  ("XGROUP", "DELCONSUMER", "s", "g", "c1"),
+                  ("XGROUP", "DESTROY", "s", "g"),
+                  ("SET", "end", "x")]
+        self.diff(*script)
+        for c in (self.a, self.b):
+            c.cmd("CONFIG", "SET", "notify-keyspace-events", "")
+        got = []
+        for sub in subs:
+            msgs = []
+            while True:
+                m = parse(sub.read_raw())
+                msgs.append(m)
+                if m[-1] == b"end" or m[-2].endswith(b":end"):
+                    if m[2].startswith(b"__keyevent"):
+                        break
+            got.append(msgs)
+            sub.close()
+        self.assertEqual(got[0], got[1])
+        events = [m[2].split(b":", 1)[1] for m in got[0] if m[2].startswith(b"__keyevent")]
+        self.assertIn(b"xgroup-createconsumer", events)
+        self.assertIn(b"xgroup-destroy", events)
 
 
 class GroupsBlocking(harness.DiffTestCase):

@@ -8,7 +8,10 @@ StreamsBlocking drives rill alone with several connections: blocked XREAD
 readers, timeouts, disconnects, MULTI, "$" and "+".  StreamsLarge reads
 ranges of a 100k-entry stream.
 """
+import shutil
+import tempfile
 import time
+import unittest
 
 import harness
 
@@ -94,6 +97,8 @@ class StreamsDiff(harness.DiffTestCase):
             ("XRANGE", "s", "(" + MAXID, "+"), ("XRANGE", "s", "-", "(0-0"), ("XRANGE", "s", "-", "(0"),
             ("XRANGE", "s", "(0-0", "+", "COUNT", "1"), ("XRANGE", "s", "-", "(" + MAXID, "COUNT", "1"),
             ("XRANGE", "s", "2-1", "2-1"), ("XRANGE", "s", "(2-1", "(2-2"),
+            ("XRANGE", "s", "+", "-"), ("XREVRANGE", "s", "-", "+"), ("XRANGE", "s", "3-2", "+"),
+            ("XRANGE", "s", "(3-2", "+"), ("XREVRANGE", "s", "+", "(3-2"), ("XRANGE", "s", "0", "1"),
             ("XRANGE", "nokey", "-", "+"), ("XRANGE", "nokey", "-", "+", "COUNT", "0"),
             ("XREVRANGE", "nokey", "+", "-"), ("XRANGE", "nokey", "x", "+"),
             ("SET", "str", "x"), ("XRANGE", "str", "-", "+"), ("XREVRANGE", "str", "+", "-"),
@@ -105,7 +110,7 @@ class StreamsDiff(harness.DiffTestCase):
             ("XDEL", "s", "2-1"), ("XDEL", "s", "2-1"), ("XDEL", "s", "9-9"), ("XLEN", "s"),
             ("XINFO", "STREAM", "s"), ("XDEL", "s", "3-1", "1-1", "1-1"), ("XLEN", "s"), ("EXISTS", "s"),
             ("XINFO", "STREAM", "s"), ("XINFO", "STREAM", "s", "FULL"),
-            ("XADD", "s", "3-1", "a", "b"), ("XADD", "s", "*", "a", "b"), ("XDEL", "s", "3-2"),
+            ("XADD", "s", "3-1", "a", "b"), ("XADD", "s", "3-*", "a", "b"), ("XDEL", "s", "3-2"),
             ("XDEL", "s", "x"), ("XDEL", "s", "1-1", "x"), ("XDEL", "s", "-"), ("XDEL", "s", "+"),
             ("XDEL", "s", "3-2", "bad"), ("XLEN", "s"),
             ("XDEL", "nokey", "1-1"), ("XDEL", "nokey", "bad"), ("XDEL", "s"),
@@ -122,6 +127,9 @@ class StreamsDiff(harness.DiffTestCase):
             ("XTRIM", "s", "MAXLEN", "100"), ("XTRIM", "s", "MINID", "0"),
             ("XTRIM", "s", "LIMIT", "10"), ("XTRIM", "s", "LIMIT", "10", "x"), ("XTRIM", "s", "MAXLEN", "1", "x"),
             ("XTRIM", "s", "MAXLEN", "-1"), ("XTRIM", "s", "MAXLEN", "x"), ("XTRIM", "s", "MINID", "-"),
+            ("XTRIM", "s", "MAXLEN", "99999999999999999999"), ("XTRIM", "s", "MAXLEN", str(LLONG_MAX)),
+            ("XTRIM", "s", "MAXLEN", "~", str(LLONG_MAX), "LIMIT", str(LLONG_MAX)), ("XTRIM", "s", "MINID", MAXID),
+            ("XLEN", "s"), ("XTRIM", "s", "MAXLEN", "~"), ("XTRIM", "s", "MAXLEN", "="),
             ("XTRIM", "s", "MINID", "+"), ("XTRIM", "s", "MINID", "1-x"), ("XTRIM", "s", "FOO", "1"),
             ("XTRIM", "s", "MAXLEN", "1", "MINID", "1"), ("XTRIM", "s", "MAXLEN", "=", "1", "LIMIT", "5"),
             ("XTRIM", "s", "MAXLEN", "~", "1", "LIMIT", "-1"), ("XTRIM", "s", "MAXLEN", "~", "1", "LIMIT", "5", "LIMIT", "6"),
@@ -153,6 +161,8 @@ class StreamsDiff(harness.DiffTestCase):
             ("XREAD", "COUNT", "1", "STREAMS", "a", "b", "0", "0"), ("XREAD", "STREAMS", "a", "b", "1-1", "1-1"),
             ("XREAD", "STREAMS", "a", "b", "$", "$"), ("XREAD", "STREAMS", "nokey", "a", "0", "1"),
             ("XREAD", "STREAMS", "a", "2-1"), ("XREAD", "STREAMS", "a", MAXID),
+            ("XREAD", "STREAMS", "a", "a", "0", "1-1"), ("XREAD", "STREAMS", "STREAMS", "0"),
+            ("XREAD", "COUNT", "1", "STREAMS", "COUNT", "a", "0", "0"),
             ("XREAD", "COUNT", "0", "STREAMS", "a", "0"), ("XREAD", "COUNT", "-5", "STREAMS", "a", "0"),
             ("XREAD", "count", "1", "count", "2", "STREAMS", "a", "0"), ("XREAD", "COUNT", "x", "STREAMS", "a", "0"),
             ("XREAD", "COUNT", str(LLONG_MAX), "STREAMS", "a", "0"),
@@ -194,6 +204,25 @@ class StreamsDiff(harness.DiffTestCase):
             ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "2-1", "a", "2"), ("XDEL", "s", "2-1"),
             ("XSETID", "s", "9-9", "ENTRIESADDED", "7"), ("COPY", "s", "t"), ("XINFO", "STREAM", "t"),
             ("XINFO", "STREAM", "t", "FULL"), ("XADD", "t", "9-*", "x", "y"))
+
+    def test_block_budgets_config(self):
+        self.diff(("CONFIG", "GET", "stream-node-max-bytes"), ("CONFIG", "GET", "stream-node-max-entries"),
+                  ("CONFIG", "SET", "stream-node-max-entries", "x"), ("CONFIG", "SET", "stream-node-max-bytes", "-1"))
+        # Rill's range for entries is 0..INT_MAX (Redis's 0..LLONG_MAX): same refusal, other bound.
+        self.assertTrue(self.a.cmd("CONFIG", "SET", "stream-node-max-entries", "-1").startswith(b"-ERR CONFIG SET failed"))
+        try:
+            self.diff(("CONFIG", "SET", "stream-node-max-entries", "2"), ("CONFIG", "GET", "stream-node-max-entries"))
+            self.diff(*[("XADD", "s", "%d-1" % i, "f", "v") for i in range(1, 8)])
+            # Seven entries in blocks of two: four blocks, as Redis's four nodes.
+            for conn in (self.a, self.b):
+                info = harness.parse(conn.cmd("XINFO", "STREAM", "s"))
+                self.assertEqual(dict(zip(info[0::2], info[1::2]))[b"radix-tree-keys"], 4)
+            self.diff(("XTRIM", "s", "MAXLEN", "~", "2"), ("XLEN", "s"), ("XRANGE", "s", "-", "+"),
+                      ("XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "1"), ("XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "2"),
+                      ("XADD", "s", "MAXLEN", "~", "1", "9-1", "a", "b"), ("XLEN", "s"))
+        finally:
+            for conn in (self.a, self.b):
+                conn.cmd("CONFIG", "SET", "stream-node-max-entries", "100")
 
     def test_command_entries(self):
         # Same fields as Redis but tips and the finer key-spec flags (see
@@ -314,6 +343,21 @@ class StreamsBlocking(harness.RillTestCase):
         self.assertTrue(raw.startswith(b"%1\r\n$1\r\ns\r\n*2\r\n"), raw)
         w.close()
 
+    def test_served_without_count_gets_at_most_1000(self):
+        w = self.conn()
+        w.send("XREAD", "BLOCK", "0", "STREAMS", "s", "0")
+        self.wait_blocked(1)
+        self.c.send_raw(self.c.encode("MULTI") + b"".join(
+            self.c.encode("XADD", "s", "%d-1" % i, "f", "v") for i in range(1, 1501)) + self.c.encode("EXEC"))
+        for _ in range(1502):
+            self.c.read_raw()
+        r = harness.parse(w.read_raw())
+        self.assertEqual(len(r[0][1]), 1000)
+        self.assertEqual(r[0][1][-1][0], b"1000-1")
+        # Not blocked, no COUNT: everything.
+        self.assertEqual(len(harness.parse(w.cmd("XREAD", "STREAMS", "s", "0"))[0][1]), 1500)
+        w.close()
+
     def test_timeout(self):
         w = self.conn()
         t0 = time.time()
@@ -353,6 +397,16 @@ class StreamsBlocking(harness.RillTestCase):
         self.assertEqual(w.read_raw(), b"+PONG\r\n")
         w.close()
 
+    def test_auto_id_is_the_clock(self):
+        # Not diff-testable: "*" takes the server's time in ms, then seq 0
+        # (or the last ID + 1 when the clock is not ahead of it).
+        t0 = int(time.time() * 1000)
+        r = self.c.cmd("XADD", "s", "*", "f", "v")
+        ms, seq = [int(x) for x in r.split(b"\r\n")[1].split(b"-")]
+        self.assertTrue(t0 - 5000 <= ms <= t0 + 5000, (t0, ms))
+        self.assertEqual(self.c.cmd("XADD", "s", "%d-5" % (ms + 10 ** 9), "f", "v"), b"$%d\r\n%d-5\r\n" % (len(str(ms + 10 ** 9)) + 2, ms + 10 ** 9))
+        self.assertEqual(self.c.cmd("XADD", "s", "*", "f", "v"), b"$%d\r\n%d-6\r\n" % (len(str(ms + 10 ** 9)) + 2, ms + 10 ** 9))
+
     def test_plus_reads_last_entry(self):
         # Redis 7.4's "+": the last entry (not diff-testable against 7.0.15).
         self.assertEqual(self.c.cmd("XREAD", "STREAMS", "s", "+"), b"*-1\r\n")
@@ -386,6 +440,68 @@ class StreamsBlocking(harness.RillTestCase):
         self.assertEqual(n + left, 1000)
         self.assertTrue(150 <= left < 250, left)
         self.assertEqual(self.c.cmd("XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "100"), b":100\r\n")
+
+
+class StreamsRestart(unittest.TestCase):
+    """Streams come back whole after a snapshot (SAVE) or an append-log
+    replay: same entries and bookkeeping, empty streams included."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="rill-streams-")
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, *extra):
+        s = harness.Server("rill", extra=extra, dir=self.dir)
+        self.servers.append(s)
+        return s
+
+    @staticmethod
+    def fill(c):
+        for i in range(1, 301):
+            c.cmd("XADD", "s", "MAXLEN", "~", "150", "%d-%d" % (i, i % 4), "f", "v%d" % i, "g", "")
+        c.cmd("XADD", "s", "*", "other", "fields")
+        c.cmd("XDEL", "s", "250-2", "251-3")
+        c.cmd("XTRIM", "s", "MINID", "~", "200")
+        c.cmd("XADD", "e", "5-5", "a", "b")
+        c.cmd("XDEL", "e", "5-5")
+        c.cmd("XADD", "t", "MAXLEN", "0", "9-9", "a", "b")
+        c.cmd("XSETID", "t", "100-0", "ENTRIESADDED", "42", "MAXDELETEDID", "50-0")
+
+    @staticmethod
+    def state(c):
+        out = []
+        for k in ("s", "e", "t"):
+            info = harness.parse(c.cmd("XINFO", "STREAM", k, "FULL", "COUNT", "0"))
+            d = dict(zip(info[0::2], info[1::2]))
+            d.pop(b"radix-tree-keys")
+            d.pop(b"radix-tree-nodes")
+            out.append(d)
+        return out
+
+    def test_snapshot_restart(self):
+        c = self.start().conn()
+        self.fill(c)
+        want = self.state(c)
+        self.assertEqual(c.cmd("SAVE"), b"+OK\r\n")
+        self.servers[-1].kill9()
+        c = self.start().conn()
+        self.assertEqual(self.state(c), want)
+        self.assertEqual(c.cmd("TYPE", "e"), b"+stream\r\n")
+
+    def test_append_log_replay(self):
+        # Approximate trims replay as the exact trims they were, even with
+        # other block budgets on the replaying server.
+        c = self.start("--appendonly", "yes", "--appendfsync", "always").conn()
+        self.fill(c)
+        want = self.state(c)
+        self.servers[-1].kill9()
+        c = self.start("--appendonly", "yes", "--stream-node-max-entries", "7").conn()
+        self.assertEqual(self.state(c), want)
 
 
 class StreamsLarge(harness.RillTestCase):

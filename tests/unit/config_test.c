@@ -721,7 +721,7 @@ static void test_get_patterns(void **state)
     struct dump d;
 
     dump(&c, "*", &d);
-    assert_int_equal(d.n, 46);
+    assert_int_equal(d.n, 47);
     assert_string_equal(d.text,
         "bind=127.0.0.1\n"
         "port=6379\n"
@@ -753,6 +753,9 @@ static void test_get_patterns(void **state)
         "set-max-intset-entries=512\n"
         "hash-max-listpack-entries=512\n"
         "hash-max-listpack-value=64\n"
+        "list-max-listpack-size=-2\n"
+        "zset-max-listpack-entries=128\n"
+        "zset-max-listpack-value=64\n"
         "stream-node-max-bytes=4096\n"
         "stream-node-max-entries=100\n"
         "appendonly=no\n"
@@ -777,6 +780,9 @@ static void test_get_patterns(void **state)
         "set-max-intset-entries=512\n"
         "hash-max-listpack-entries=512\n"
         "hash-max-listpack-value=64\n"
+        "list-max-listpack-size=-2\n"
+        "zset-max-listpack-entries=128\n"
+        "zset-max-listpack-value=64\n"
         "stream-node-max-bytes=4096\n"
         "stream-node-max-entries=100\n");
 

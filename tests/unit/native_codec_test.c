@@ -309,6 +309,85 @@ static void test_unclosed_aggregate(void **state)
     free(c);
 }
 
+/* ---- pushes (raw RESP back into values) ---------------------------------- */
+
+static void test_parse_push_message(void **state)
+{
+    static const char m3[] = ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$5\r\nhe\r\nl\r\n";
+    Rill__Value *v;
+    size_t n = native_parse_push(m3, sizeof m3 - 1, &v);
+    assert_int_equal(n, sizeof m3 - 1);
+    assert_int_equal(v->kind, RILL__VALUE__KIND__PUSH);
+    assert_int_equal(v->n_elems, 3);
+    assert_int_equal(v->elems[2]->kind, RILL__VALUE__KIND__BULK);
+    assert_int_equal(v->elems[2]->str.len, 5);
+    assert_memory_equal(v->elems[2]->str.data, "he\r\nl", 5);   /* binary payload, CRLF inside */
+    native_value_free(v);
+
+    /* RESP2 form (HELLO 2): still a PUSH; a following message is not taken */
+    static const char two[] = "*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$1\r\nc\r\n$0\r\n\r\n*1\r\n:1\r\n";
+    n = native_parse_push(two, sizeof two - 1, &v);
+    assert_int_equal(n, sizeof two - 1 - 8);
+    assert_int_equal(v->kind, RILL__VALUE__KIND__PUSH);
+    assert_int_equal(v->elems[3]->str.len, 0);
+    native_value_free(v);
+
+    /* other element types */
+    static const char mix[] = ">5\r\n+ok\r\n-ERR x\r\n:-42\r\n_\r\n*2\r\n$-1\r\n:7\r\n";
+    n = native_parse_push(mix, sizeof mix - 1, &v);
+    assert_int_equal(n, sizeof mix - 1);
+    assert_int_equal(v->elems[0]->kind, RILL__VALUE__KIND__SIMPLE);
+    assert_int_equal(v->elems[1]->kind, RILL__VALUE__KIND__ERROR);
+    assert_int_equal(v->elems[2]->integer, -42);
+    assert_int_equal(v->elems[3]->kind, RILL__VALUE__KIND__NULL);
+    assert_int_equal(v->elems[4]->kind, RILL__VALUE__KIND__ARRAY);
+    assert_int_equal(v->elems[4]->elems[0]->kind, RILL__VALUE__KIND__NULL);
+    native_value_free(v);
+}
+
+static void test_parse_push_bad(void **state)
+{
+    static const char *const bad[] = {
+        "",                                   /* nothing */
+        "$3\r\nabc\r\n",                      /* not an aggregate */
+        ">3\r\n$7\r\nmessage\r\n",            /* truncated */
+        ">1\r\n$5\r\nab\r\n",                 /* bulk shorter than announced */
+        ">1\r\n$2\r\nabcd\r\n",               /* no CRLF after the bulk */
+        ">x\r\n",                             /* bad count */
+        ">99999999999999999999999\r\n",       /* count overflows */
+        ">2000000000\r\n:1\r\n",              /* count far beyond the bytes */
+        ">1\r\n:12a\r\n",                     /* bad integer */
+        ">1\r\n?x\r\n",                       /* unknown type */
+        ">1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",   /* too deep */
+        ">1\r\n:1",                           /* no CRLF */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        Rill__Value *v = (Rill__Value *)1;
+        assert_int_equal(native_parse_push(bad[i], strlen(bad[i]), &v), 0);
+        assert_null(v);
+    }
+}
+
+/* pushes written through reply_raw go to on_push, never into the reply */
+static int pushed;
+static void count_push(struct session *c, const void *p, size_t n) { pushed++; }
+
+static void test_raw_push_hook(void **state)
+{
+    fe f;
+    session *c = native_session(&f);
+    f.b.on_push = count_push;
+    f.b.active = 1;
+    reply_int(c, 3);
+    reply_raw(c, ">1\r\n:1\r\n", 8);
+    reply_raw(c, "*1\r\n:1\r\n", 8);
+    reply_raw(c, "-ERR raw\r\n", 10);   /* DEBUG ERROR: still a reply value */
+    assert_int_equal(pushed, 2);
+    assert_int_equal(f.b.ntop, 2);
+    native_builder_free(&f.b);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +404,9 @@ int main(void)
         cmocka_unit_test(test_tree_scalars_and_errors),
         cmocka_unit_test(test_inactive_drops),
         cmocka_unit_test(test_unclosed_aggregate),
+        cmocka_unit_test(test_parse_push_message),
+        cmocka_unit_test(test_parse_push_bad),
+        cmocka_unit_test(test_raw_push_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

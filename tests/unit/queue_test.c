@@ -45,6 +45,98 @@ static const char *order(queue *q, int state)
     return buf;
 }
 
+/* indexes_sorted: every state's index in strictly increasing position
+ * order (waiting: priority descending), each job found by its ID. */
+static int indexes_sorted(queue *q)
+{
+    for (int s = 0; s < QS_NSTATES; s++) {
+        const qjob *prev = NULL;
+        for (qjob *j = q_first(q, s); j; prev = j, j = q_next(j)) {
+            if (j->state != s || q_find(q, j->id) != j) return 0;
+            if (!prev) continue;
+            q_pos a, b;
+            q_job_pos(prev, &a);
+            q_job_pos(j, &b);
+            int lt = s == QS_WAITING ? a.k0 > b.k0 : a.k0 < b.k0;
+            if (a.k0 != b.k0) {
+                if (!lt) return 0;
+            } else if (a.k1 != b.k1) {
+                if (a.k1 > b.k1) return 0;
+            } else if (a.seq >= b.seq) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* One allocation per job: ID and payload are views with the right bytes;
+ * the ID table grows and shrinks and finds every job throughout. */
+static void test_id_table_and_views(void **st)
+{
+    queue *q = q_new();
+    char id[32], pl[64];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "job-%d", i);
+        int n = snprintf(pl, sizeof pl, "payload %d", i * 7);
+        qjob_opts o;
+        q_opts_default(&o, NOW);
+        q_add(q, id, strlen(id), pl, (size_t)n, &o, NOW);
+    }
+    assert_int_equal(q_len(q), 5000);
+    size_t full = q_mem(q);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "job-%d", i);
+        qjob *j = q_find_len(q, id, strlen(id));
+        assert_non_null(j);
+        int n = snprintf(pl, sizeof pl, "payload %d", i * 7);
+        assert_int_equal(sbuf_len(j->payload), n);
+        assert_memory_equal(j->payload, pl, (size_t)n);
+        assert_int_equal(j->payload[n], 0);
+        assert_int_equal(sbuf_len(j->id), strlen(id));
+        if (i % 10) q_remove(q, j, QR_ACKED);
+    }
+    assert_int_equal(q_len(q), 500);
+    assert_true(q_mem(q) < full / 4);
+    assert_null(q_find_len(q, "job-1", 5));
+    assert_non_null(q_find_len(q, "job-10", 6));
+    assert_true(indexes_sorted(q));
+    /* empty ID and empty payload */
+    qjob_opts o;
+    q_opts_default(&o, NOW);
+    qjob *e = q_add(q, "", 0, "", 0, &o, NOW);
+    assert_ptr_equal(q_find_len(q, "", 0), e);
+    assert_int_equal(sbuf_len(e->payload), 0);
+    q_free(q);
+}
+
+/* Tokens: one per fetch, above every token a job holds, kept by dup and
+ * restore; an explicit enqueue time is kept. */
+static void test_lease_tokens(void **st)
+{
+    queue *q = q_new();
+    qjob *a = push(q, "a", 0, NOW);
+    qjob *b = push(q, "b", 0, NOW);
+    uint64_t t = q_token_next(q);
+    q_lease(q, a, 5, t, NOW + 100);
+    q_lease(q, b, 5, t, NOW + 100);          /* one fetch: one token */
+    assert_int_equal(a->lease, t);
+    assert_int_equal(b->lease, t);
+    assert_int_equal(q_token_next(q), t + 1);
+    q_lease(q, push(q, "c", 0, NOW), 6, 40, NOW + 100);   /* replayed token */
+    assert_int_equal(q_token_next(q), 41);
+    queue *d = q_dup(q);
+    assert_int_equal(q_token_next(d), 41);
+    assert_int_equal(find(d, "a")->lease, t);
+    assert_true(indexes_sorted(d));
+    q_free(d);
+    qjob_opts o;
+    q_opts_default(&o, NOW);
+    o.enq = NOW - 5000;
+    assert_int_equal(q_add(q, "old", 3, "p", 1, &o, NOW)->enq_ms, NOW - 5000);
+    q_free(q);
+}
+
 static void test_empty(void **st)
 {
     queue *q = q_new();
@@ -105,10 +197,13 @@ static void test_lease_and_expiry(void **st)
     queue *q = q_new();
     qjob *a = push(q, "a", 0, NOW);
     qjob *b = push(q, "b", 0, NOW);
-    q_lease(q, a, 7, NOW + 500);
-    q_lease(q, b, 8, NOW + 200);
+    q_lease(q, a, 7, q_token_next(q), NOW + 500);
+    q_lease(q, b, 8, q_token_next(q), NOW + 200);
     assert_int_equal(a->attempt, 1);
-    assert_int_equal(a->owner, 7);
+    assert_int_equal(a->consumer, 7);
+    assert_int_equal(a->lease, 1);
+    assert_int_equal(b->lease, 2);
+    assert_int_equal(q_token_next(q), 3);
     assert_string_equal(order(q, QS_LEASED), "b,a");
     assert_true(q_next_event(q) == NOW + 200);
     /* the expired lease: back to waiting, due at the lease end */
@@ -116,9 +211,9 @@ static void test_lease_and_expiry(void **st)
     assert_ptr_equal(j, b);
     q_retry(q, j, j->lease_until, NOW + 250, "lease expired", 13);
     assert_int_equal(b->state, QS_WAITING);
-    assert_int_equal(b->owner, 0);
+    assert_int_equal(b->lease, 2);              /* the last lease's token stays */
     assert_memory_equal(b->error, "lease expired", 13);
-    q_lease(q, b, 9, NOW + 900);
+    q_lease(q, b, 9, q_token_next(q), NOW + 900);
     assert_int_equal(b->attempt, 2);
     q_extend(q, a, NOW + 1000);
     assert_string_equal(order(q, QS_LEASED), "b,a");
@@ -137,12 +232,12 @@ static void test_dead_and_requeue(void **st)
     q_opts_default(&o, NOW);
     o.maxattempts = 2;
     qjob *j = q_add(q, "j", 1, "x", 1, &o, NOW);
-    q_lease(q, j, 1, NOW + 10);
+    q_lease(q, j, 1, q_token_next(q), NOW + 10);
     assert_false(q_exhausted(j));
     q_retry(q, j, NOW + 50, NOW, "e1", 2);
     assert_int_equal(j->state, QS_DELAYED);
     q_promote(q, NOW + 50);
-    q_lease(q, j, 1, NOW + 100);
+    q_lease(q, j, 1, q_token_next(q), NOW + 100);
     assert_true(q_exhausted(j));
     q_bury(q, j, NOW + 60, "boom", 4);
     assert_int_equal(j->state, QS_DEAD);
@@ -174,7 +269,7 @@ static void test_ttl(void **st)
     assert_true(q_next_event(q) == NOW + 10);
     q_remove(q, b, QR_EXPIRED);
     assert_ptr_equal(q_ttl_first(q), a);
-    q_lease(q, a, 3, NOW + 1000);
+    q_lease(q, a, 3, q_token_next(q), NOW + 1000);
     assert_true(q_next_event(q) == NOW + 30);   /* the TTL comes before the lease end */
     q_bury(q, a, NOW + 5, NULL, 0);                /* a dead job no longer expires */
     assert_null(q_ttl_first(q));
@@ -275,9 +370,9 @@ static void test_dup_and_restore(void **st)
     push(q, "w", 1, NOW);
     push(q, "d", 0, NOW + 100);
     qjob *l = push(q, "l", 0, NOW);
-    q_lease(q, l, 4, NOW + 50);
+    q_lease(q, l, 4, q_token_next(q), NOW + 50);
     qjob *x = push(q, "x", 0, NOW);
-    q_lease(q, x, 4, NOW + 50);
+    q_lease(q, x, 4, q_token_next(q), NOW + 50);
     q_bury(q, x, NOW, "err", 3);
     queue *d = q_dup(q);
     for (int s = 0; s < QS_NSTATES; s++) assert_string_equal(order(q, s), order(d, s));
@@ -312,7 +407,7 @@ static void test_random_against_model(void **st)
             q_remove(q, j, QR_DELETED);
             alive[k] = 0;
         } else if (j && op == 1 && j->state == QS_WAITING) {
-            q_lease(q, j, 1, now + rand() % 40);
+            q_lease(q, j, 1, q_token_next(q), now + rand() % 40);
         } else if (j && op == 2 && j->state == QS_LEASED) {
             q_retry(q, j, now + rand() % 20, now, NULL, 0);
         }
@@ -333,6 +428,7 @@ static void test_random_against_model(void **st)
                 }
             assert_int_equal(n, q_len(q));
             assert_ptr_equal(best, q_first(q, QS_WAITING));
+            assert_true(indexes_sorted(q));
         }
     }
     size_t live = 0;
@@ -356,6 +452,8 @@ int main(void)
         cmocka_unit_test(test_seek_positions),
         cmocka_unit_test(test_dup_and_restore),
         cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_id_table_and_views),
+        cmocka_unit_test(test_lease_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

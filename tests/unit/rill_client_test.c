@@ -472,6 +472,17 @@ static void *fake_main(void *arg)
             f->poll = m;
             m = NULL;
             fake_deliver(f);
+        } else if (strncmp(cmd, "BADID", 5) == 0) {   /* a hostile server: the wrong Reply id */
+            Rill__Value *ok = vstr(RILL__VALUE__KIND__SIMPLE, "OK", 2);
+            fake_reply(f, m, r->id + 1000, ok);
+            vfree(ok);
+        } else if (strncmp(cmd, "GARBAGE", 7) == 0) {   /* a body that is not a Reply */
+            nng_msg *g;
+            nng_msg_alloc(&g, 0);
+            nng_msg_header_append(g, nng_msg_header(m), nng_msg_header_len(m));
+            nng_msg_append(g, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12);
+            nng_msg_set_pipe(g, nng_msg_get_pipe(m));
+            if (nng_sendmsg(f->sock, g, 0) != 0) nng_msg_free(g);
         } else if (strncmp(cmd, "DROP", 4) == 0) {
             nng_pipe_close(nng_msg_get_pipe(m));
         } else if (strncmp(cmd, "SUBSCRIBE", 9) == 0) {
@@ -616,6 +627,27 @@ static void test_async_reply_and_pending(void **state)
     assert_int_equal(rill_async_commandf(ac, on_reply, &o, "GET %z"), RILL_EINVAL);
     pump(ac, 50, NULL, 0);
     assert_int_equal(o.calls, 1);
+    rill_async_close(ac);
+    fake_free(f);
+}
+
+static void test_async_hostile_replies(void **state)
+{
+    fake *f = fake_new(1);
+    rill_async *ac;
+    assert_int_equal(rill_async_connect(f->url, NULL, &ac), RILL_OK);
+    outcome bad = {0}, junk = {0}, fine = {0};
+    rill_async_commandf(ac, on_reply, &bad, "BADID");
+    rill_async_commandf(ac, on_reply, &junk, "GARBAGE");
+    rill_async_commandf(ac, on_reply, &fine, "PING");
+    assert_true(pump(ac, 3000, &fine.calls, 1));
+    pump(ac, 100, NULL, 0);
+    assert_int_equal(bad.calls, 1);
+    assert_int_equal(bad.err, RILL_EPROTO);
+    assert_int_equal(bad.type, -1);   /* no reply handed out */
+    assert_int_equal(junk.calls, 1);
+    assert_int_equal(junk.err, RILL_EPROTO);
+    assert_int_equal(fine.err, RILL_OK);   /* the connection goes on */
     rill_async_close(ac);
     fake_free(f);
 }
@@ -807,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_parse_message),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_async_reply_and_pending),
+        cmocka_unit_test(test_async_hostile_replies),
         cmocka_unit_test(test_async_many_in_flight),
         cmocka_unit_test(test_async_drop_fails_in_flight_once),
         cmocka_unit_test(test_async_resubscribe_after_drop),

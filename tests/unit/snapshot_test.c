@@ -378,6 +378,144 @@ static void test_trailer_key_count(void **st)
     rm_rf(tmpdir);
 }
 
+/* handmade builds a snapshot of the given version holding SET k<i> for
+ * nkeys keys in db 0, and a trailer of keys_arg, the right CRC and the
+ * extra arguments given. */
+static size_t handmade(uint8_t **out, uint32_t version, int nkeys, const char *keys_arg, int nextra, ...)
+{
+    aof_buf b = {0};
+    uint8_t hdr[SNAP_HEADER_SIZE] = "RILLSNAP\0\0\0\0\0\0\0\0";
+    hdr[8] = (uint8_t)version;
+    b.p = malloc(1 << 16);
+    b.cap = 1 << 16;
+    memcpy(b.p, hdr, sizeof hdr);
+    b.len = sizeof hdr;
+    for (int i = 0; i < nkeys; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        const char *set[] = {"SET", k, "v"};
+        size_t setl[] = {3, strlen(k), 1};
+        aofrec_append(&b, 0, 0, 3, set, setl);
+    }
+    char crc[16];
+    snprintf(crc, sizeof crc, "%08x", (unsigned)crc32c(b.p, b.len));
+    const char *end[16] = {"#end", keys_arg, crc};
+    size_t endl[16] = {4, strlen(keys_arg), 8};
+    va_list ap;
+    va_start(ap, nextra);
+    for (int i = 0; i < nextra; i++) {
+        end[3 + i] = va_arg(ap, const char *);
+        endl[3 + i] = strlen(end[3 + i]);
+    }
+    va_end(ap);
+    aofrec_append(&b, 0, 0, 3 + nextra, end, endl);
+    *out = b.p;
+    return b.len;
+}
+
+/* Version 2 trailers carry each database's key and expiry counts; the
+ * loader sizes the tables from them.  Old (version 1) files still load;
+ * inconsistent or unknown-version files are refused. */
+static void test_trailer_db_sizes(void **st)
+{
+    (void)st;
+    make_tmpdir();
+    server *s = new_server_in(tmpdir);
+    populate(s);
+    long long want[3] = {0}, wantexp[3] = {0};
+    for (int d = 0; d < 3; d++) {
+        want[d] = (long long)dict_size(s->dbs[d].keys);
+        wantexp[d] = (long long)dict_size(s->dbs[d].expires);
+    }
+    assert_true(want[0] > 0 && want[1] == 0 && want[2] > 0 && wantexp[0] > 0);
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/dump.rill", tmpdir);
+    assert_int_equal(snapshot_write_file(s, path, 0, NULL, err, sizeof err), 0);
+    server_free(s);
+
+    /* The writer's trailer: "#end", keys, crc, "0:<keys>:<expires>", "2:...". */
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *p = malloc(1 << 20);
+    size_t n = fread(p, 1, 1 << 20, f);
+    fclose(f);
+    assert_int_equal(p[8], 2);
+    snap_check chk;
+    assert_int_equal(snapshot_verify(p, n, &chk), 0);
+    size_t used;
+    Rill__LogRecord *r = NULL;
+    assert_int_equal(aofrec_decode(p + chk.trailer_off, n - chk.trailer_off, &used, &r), AOFREC_OK);
+    assert_int_equal(r->n_argv, 5);
+    char exp0[64], exp2[64];
+    snprintf(exp0, sizeof exp0, "0:%lld:%lld", want[0], wantexp[0]);
+    snprintf(exp2, sizeof exp2, "2:%lld:%lld", want[2], wantexp[2]);
+    assert_int_equal(r->argv[3].len, strlen(exp0));
+    assert_memory_equal(r->argv[3].data, exp0, strlen(exp0));
+    assert_int_equal(r->argv[4].len, strlen(exp2));
+    assert_memory_equal(r->argv[4].data, exp2, strlen(exp2));
+    rill__log_record__free_unpacked(r, NULL);
+    free(p);
+
+    /* Loaded: the tables were sized up front (no rehash left running). */
+    s = new_server_in(tmpdir);
+    snapshot_load_stats ls;
+    assert_int_equal(snapshot_load(s, path, &ls, err, sizeof err), 0);
+    for (int d = 0; d < 3; d++) {
+        assert_int_equal((long long)dict_size(s->dbs[d].keys), want[d]);
+        assert_false(dict_is_rehashing(s->dbs[d].keys));
+        if (want[d]) assert_true(dict_buckets(s->dbs[d].keys) >= (size_t)want[d]);
+    }
+    server_free(s);
+
+    long long keys;
+    snprintf(path, sizeof path, "%s/hand.rill", tmpdir);
+    /* Version 1 (three-argument trailer) still loads. */
+    n = handmade(&p, 1, 3, "3", 0);
+    write_file(path, p, n);
+    free(p);
+    assert_int_equal(load_into_fresh(path, &keys), 0);
+    assert_int_equal(keys, 3);
+    /* Version 2 with sizes loads; without sizes (no database) only if empty. */
+    n = handmade(&p, 2, 3, "3", 1, "0:3:0");
+    write_file(path, p, n);
+    free(p);
+    assert_int_equal(load_into_fresh(path, &keys), 0);
+    assert_int_equal(keys, 3);
+    /* Refused before loading anything: sizes that don't add up, unsorted or
+     * repeated databases, malformed sizes, expiries above keys, sizes in a
+     * version 1 trailer, and versions this build does not know. */
+    struct { uint32_t v; const char *a, *b; int nextra; } bad[] = {
+        {2, "0:2:0", NULL, 1}, {2, "0:4:0", NULL, 1}, {2, NULL, NULL, 0},
+        {2, "2:1:0", "0:2:0", 2}, {2, "0:1:0", "0:2:0", 2}, {2, "0:x:0", NULL, 1},
+        {2, "0:3", NULL, 1}, {2, "-1:3:0", NULL, 1}, {2, "0:3:4", NULL, 1}, {2, "", NULL, 1},
+        {1, "0:3:0", NULL, 1}, {3, "0:3:0", NULL, 1}, {0, NULL, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        n = handmade(&p, bad[i].v, 3, "3", bad[i].nextra, bad[i].a, bad[i].b);
+        assert_int_equal(snapshot_verify(p, n, &chk), -1);
+        write_file(path, p, n);
+        free(p);
+        assert_int_equal(load_into_fresh(path, &keys), -1);
+        assert_int_equal(keys, 0);
+    }
+    n = handmade(&p, 3, 3, "3", 0);
+    assert_int_equal(snapshot_verify(p, n, &chk), -1);
+    assert_non_null(strstr(chk.why, "unsupported snapshot version 3"));
+    free(p);
+    /* A count far beyond the records is a lie: no table of that size is
+     * made (it would abort), and the count check refuses the file. */
+    n = handmade(&p, 2, 3, "999999999999", 1, "0:999999999999:999999999999");
+    assert_int_equal(snapshot_verify(p, n, &chk), 0);
+    write_file(path, p, n);
+    free(p);
+    s = new_server_in(tmpdir);
+    assert_int_equal(snapshot_load(s, path, &ls, err, sizeof err), -1);
+    assert_non_null(strstr(err, "holds 999999999999 keys"));
+    assert_true(dict_buckets(s->dbs[0].keys) < 1024);
+    server_free(s);
+    rm_rf(tmpdir);
+}
+
 static void fake_free(obj *o) { (void)o; }
 static const obj_type no_rewrite_type = {.name = "fake", .free = fake_free};
 
@@ -518,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_every_type),
         cmocka_unit_test(test_damaged_everywhere),
         cmocka_unit_test(test_trailer_key_count),
+        cmocka_unit_test(test_trailer_db_sizes),
         cmocka_unit_test(test_type_without_rewrite_fails),
         cmocka_unit_test(test_manifest_base),
         cmocka_unit_test(test_rewrite_switch),

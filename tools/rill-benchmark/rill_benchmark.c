@@ -9,8 +9,9 @@
  * poll() on their descriptors; NNG's own threads do the socket I/O.
  * Latency is measured per request from the moment it is handed to the
  * library to its callback, and reported as p50/p99/p99.9 in milliseconds
- * with requests per second.  Keys are fixed (key:000000000000, mylist,
- * mystream) unless -r spreads them over a keyspace, as redis-benchmark does.
+ * with requests per second.  Keys are fixed (key:000000000000,
+ * counter:000000000000, mylist, mystream) unless -r spreads them over a
+ * keyspace, as redis-benchmark does.
  */
 #include <rill/rill_async.h>
 
@@ -96,9 +97,10 @@ static void send_one(client *cl)
 {
     bench *b = cl->b;
     while (cl->inflight < b->pipeline && b->sent < b->total) {
-        char key[64];
-        if (b->keyspace > 0) snprintf(key, sizeof key, "key:%012u", (unsigned)(rand_r(&b->seed) % (unsigned)b->keyspace));
-        else snprintf(key, sizeof key, "key:000000000000");
+        char key[64];   /* as redis-benchmark: key:<12 digits>, counter:<12 digits> for INCR */
+        const char *prefix = !strcmp(b->test, "incr") ? "counter" : "key";
+        unsigned k = b->keyspace > 0 ? (unsigned)(rand_r(&b->seed) % (unsigned)b->keyspace) : 0;
+        snprintf(key, sizeof key, "%s:%012u", prefix, k);
         const char *argv[6];
         size_t lens[6];
         int argc = 0;

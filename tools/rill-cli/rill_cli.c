@@ -114,25 +114,39 @@ static void print_tty(const rill_reply *r, int indent)
     }
 }
 
-/* print_raw prints r as redis-cli --raw does: bare strings, one per line. */
+/* print_raw prints r as redis-cli --raw does: bare values, aggregates one
+ * element per line, an error followed by an empty line; the caller ends the
+ * top-level value with a newline. */
 static void print_raw(const rill_reply *r)
 {
     size_t n;
     const char *s = rill_reply_string(r, &n);
     switch (rill_reply_type(r)) {
-    case RILL_REPLY_NULL: putchar('\n'); break;
-    case RILL_REPLY_INTEGER: case RILL_REPLY_BOOLEAN: printf("%lld\n", rill_reply_integer(r)); break;
-    case RILL_REPLY_DOUBLE: print_double(rill_reply_double(r)), putchar('\n'); break;
-    case RILL_REPLY_ARRAY: case RILL_REPLY_SET: case RILL_REPLY_PUSH: case RILL_REPLY_MAP:
-        for (size_t i = 0; i < rill_reply_len(r); i++) print_raw(rill_reply_element(r, i));
+    case RILL_REPLY_NULL: break;
+    case RILL_REPLY_INTEGER: case RILL_REPLY_BOOLEAN: printf("%lld", rill_reply_integer(r)); break;
+    case RILL_REPLY_DOUBLE: print_double(rill_reply_double(r)); break;
+    case RILL_REPLY_ERROR: fwrite(s, 1, n, stdout), putchar('\n'); break;
+    case RILL_REPLY_MAP:   /* "key value" per line */
+        for (size_t i = 0; i + 1 < rill_reply_len(r); i += 2) {
+            if (i > 0) putchar('\n');
+            print_raw(rill_reply_element(r, i));
+            putchar(' ');
+            print_raw(rill_reply_element(r, i + 1));
+        }
         break;
-    default: fwrite(s, 1, n, stdout), putchar('\n'); break;
+    case RILL_REPLY_ARRAY: case RILL_REPLY_SET: case RILL_REPLY_PUSH:
+        for (size_t i = 0; i < rill_reply_len(r); i++) {
+            if (i > 0) putchar('\n');
+            print_raw(rill_reply_element(r, i));
+        }
+        break;
+    default: fwrite(s, 1, n, stdout); break;
     }
 }
 
 static void print_reply(const rill_reply *r)
 {
-    if (raw_mode) print_raw(r);
+    if (raw_mode) print_raw(r), putchar('\n');
     else print_tty(r, 0);
     fflush(stdout);
 }
