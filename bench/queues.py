@@ -5,10 +5,11 @@ best Lua-free Redis recipe for the same semantics, side by side in one run.
 The Redis recipe: LPUSH to enqueue (ZADD to a "delayed" zset plus a mover
 polling it every 10 ms for delayed jobs and retries), BLMOVE into a
 processing list for crash safety (then up to BATCH-1 pipelined LMOVEs),
-pipelined LREM to acknowledge.  Rill: QPUSH, QFETCH COUNT BATCH BLOCK, QACK
-with every fetched ID.  Both servers run at once on free loopback ports with
-persistence off; each scenario runs ROUNDS times per server, alternating
-so machine noise hits both alike; medians with ratios (rill / redis).
+pipelined LREM to acknowledge.  Rill: QPUSH, QFETCH COUNT BATCH BLOCK,
+QACK LEASE token with every fetched ID.  Both servers run at once on free
+loopback ports with persistence off; each scenario runs ROUNDS times per
+server, alternating so machine noise hits both alike; medians with ratios
+(rill / redis).
 Measures: operations per second (pushes, or jobs acked), and server CPU
 time per operation (utime+stime from /proc/PID/stat over the measured
 window).  The load generator is bench/queues.c (hiredis).

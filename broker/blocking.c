@@ -288,7 +288,7 @@ static void serve_key(server *s, waitq *q)
             unblock(c, 0);
             continue;
         }
-        obj *o = db_lookup_read(s, q->d, q->key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+        obj *o = db_lookup_read(s, q->d, q->key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NONOTIFY);
         if (!o || (int)o->type != c->bc->type) {
             if (c->bc->wake_on_delete) serve(c->bc);   /* it answers with an error */
             continue;

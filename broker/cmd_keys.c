@@ -384,7 +384,7 @@ void cmd_copy(session *c)
  * null and returns NULL when absent. */
 static obj *object_lookup(session *c)
 {
-    obj *o = db_lookup_read(c->srv, c->db, c->args.argv[2], LOOKUP_NOTOUCH);
+    obj *o = db_lookup_read(c->srv, c->db, c->args.argv[2], LOOKUP_NOTOUCH | LOOKUP_NONOTIFY);
     if (!o) reply_null(c);
     return o;
 }

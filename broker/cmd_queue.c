@@ -43,12 +43,12 @@
  *
  *  - Effects.  Every queue write suppresses its own argv and logs what it
  *    did in a form that replays identically: QPUSH with the chosen ID and
- *    absolute times, one QLEASE per fetched job naming the consumer and
- *    the lease end, QFINISH for acks, QRETRY / QBURY with absolute times
+ *    absolute times, one QLEASE per fetched job naming the consumer,
+ *    the lease end and the lease token, QFINISH for acks, QRETRY / QBURY with absolute times
  *    for nacks and expired leases, QRENEW for extends, QDROP for TTL
  *    drops.  A delayed job falling due is not logged: whether it waits is
  *    a function of its due time alone.  While loading, nothing ticks
- *    (the log holds every transition) and no lease has a live holder.
+ *    (the log holds every transition).
  *
  *  - A lease belongs to the job, not to a connection: QACK, QNACK and
  *    QEXTEND from any connection act on a job whose lease has not ended
@@ -497,8 +497,12 @@ static void remember(qobj *x, int dbid, const char *key)
 static void wake(server *s, db *d, const char *key, qobj *x)
 {
     if (dict_size(d->watched)) multi_touch_key(s, d, key);
-    if (!d->blocking || !dict_find(d->blocking, key) || x->wake_pending || !x->reg) return;
+    if (!d->blocking || !dict_find(d->blocking, key) || x->wake_pending) return;
     qreg *r = x->reg;
+    if (!r) {                              /* not registered (never expected): serve as usual */
+        block_signal_key_ready(s, d, key);
+        return;
+    }
     if (r->nwakes == r->capwakes) {
         r->capwakes = r->capwakes ? r->capwakes * 2 : 8;
         r->wakes = xrealloc(r->wakes, r->capwakes * sizeof *r->wakes);
@@ -827,7 +831,7 @@ void cmd_qfetch(session *c)
     }
     /* Every key must be a queue (or absent) before anything is taken. */
     for (int i = first; i < a->argc; i++) {
-        obj *o = db_lookup_read(s, c->db, a->argv[i], LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+        obj *o = db_lookup_read(s, c->db, a->argv[i], LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NONOTIFY);
         if (o && o->type != OBJ_QUEUE) {
             reply_err_wrongtype(c);
             return;
@@ -916,20 +920,24 @@ void cmd_qack(session *c)
         reply_int(c, 0);
         return;
     }
+    int log = s->sinks != NULL;            /* nobody listens: build no effect */
     argv_t eff;
     argv_init(&eff);
-    argv_push(&eff, "QFINISH", 7);
-    argv_push(&eff, key, sbuf_len(key));
+    if (log) {
+        argv_push(&eff, "QFINISH", 7);
+        argv_push(&eff, key, sbuf_len(key));
+    }
     long long n = 0;
     for (int i = first; i < a->argc; i++) {
         qjob *j = held(c, x, a->argv[i], token);
         if (!j) continue;
-        argv_push(&eff, j->id, sbuf_len(j->id));
+        if (log) argv_push(&eff, j->id, sbuf_len(j->id));
         q_remove(x->q, j, QR_ACKED);
         n++;
     }
     if (n) {
-        effect_emit(s, c->dbid, eff.argc, eff.argv);
+        if (log) effect_emit(s, c->dbid, eff.argc, eff.argv);
+        else s->stat.effects++;
         s->dirty++;
     }
     argv_free(&eff);
@@ -1072,20 +1080,24 @@ void cmd_qdel(session *c)
         reply_int(c, 0);
         return;
     }
+    int log = s->sinks != NULL;            /* nobody listens: build no effect */
     argv_t eff;
     argv_init(&eff);
-    argv_push(&eff, "QDEL", 4);
-    argv_push(&eff, key, sbuf_len(key));
+    if (log) {
+        argv_push(&eff, "QDEL", 4);
+        argv_push(&eff, key, sbuf_len(key));
+    }
     long long n = 0;
     for (int i = 2; i < a->argc; i++) {
         qjob *j = q_find(x->q, a->argv[i]);
         if (!j) continue;
-        argv_push(&eff, j->id, sbuf_len(j->id));
+        if (log) argv_push(&eff, j->id, sbuf_len(j->id));
         q_remove(x->q, j, QR_DELETED);
         n++;
     }
     if (n) {
-        effect_emit(s, c->dbid, eff.argc, eff.argv);
+        if (log) effect_emit(s, c->dbid, eff.argc, eff.argv);
+        else s->stat.effects++;
         s->dirty++;
     }
     argv_free(&eff);

@@ -590,7 +590,7 @@ static void sinter_generic(session *c, sbuf *keys, int n, const char *dst, int c
 {
     server *s = c->srv;
     set **sets = xmalloc((size_t)n * sizeof *sets);
-    if (lookup_sets(c, keys, n, dst != NULL, sets) < 0) {
+    if (lookup_sets(c, keys, n, 0, sets) < 0) {   /* read lookups even for STORE (keymiss), as Redis 7.0 */
         xfree(sets);
         return;
     }
@@ -681,7 +681,7 @@ static void sunion_diff_generic(session *c, sbuf *keys, int n, const char *dst, 
 {
     server *s = c->srv;
     set **sets = xmalloc((size_t)n * sizeof *sets);
-    if (lookup_sets(c, keys, n, dst != NULL, sets) < 0) {
+    if (lookup_sets(c, keys, n, 0, sets) < 0) {   /* read lookups even for STORE (keymiss), as Redis 7.0 */
         xfree(sets);
         return;
     }

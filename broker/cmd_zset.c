@@ -538,7 +538,7 @@ static void zrange_generic(session *c, int keyidx, const char *dst, int type, in
     }
 
     int err;
-    obj *o = zlookup(c, a->argv[keyidx], dst != NULL, &err);
+    obj *o = zlookup(c, a->argv[keyidx], 0, &err);   /* a read even for STORE: keymiss as Redis 7.0 */
     if (err) return;
     zset *out = dst ? zset_new_cfg(c->srv, ZS_ENC_PACK) : NULL;
     if (!o) {

@@ -584,7 +584,7 @@ static void zalgebra(session *c, const char *dst, int nkidx, int op, int card_on
     zsrc *src = xcalloc((size_t)setnum, sizeof *src);
     int j = nkidx + 1;
     for (int i = 0; i < setnum; i++, j++) {
-        obj *o = dst ? db_lookup_write(c->srv, c->db, a->argv[j]) : db_lookup_read(c->srv, c->db, a->argv[j], 0);
+        obj *o = db_lookup_read(c->srv, c->db, a->argv[j], 0);   /* also for STORE: keymiss as Redis 7.0 */
         if (o && o->type != OBJ_ZSET && o->type != OBJ_SET) {
             reply_err_wrongtype(c);
             goto done;

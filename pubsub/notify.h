@@ -9,6 +9,11 @@
  * the server publishes "__keyspace@<db>__:<key>" with the event name as the
  * message, and/or "__keyevent@<db>__:<event>" with the key as the message,
  * through the ordinary pub/sub path (subscribers and patterns both).
+ * Two classes come from the keyspace itself (broker/keyspace/db.c), not from
+ * commands: "new" (n) whenever db_add adds a key, before the command's own
+ * event, and "keymiss" (m) whenever a read lookup finds nothing (write
+ * lookups, and reads flagged LOOKUP_NONOTIFY such as OBJECT's, stay
+ * silent), as Redis 7.0 emits them; "A" includes neither.
  * Cheap when notifications are off: one flag test, no allocation.
  * The key is an sbuf or any byte string; pass its length with
  * notify_keyspace_event_len when it is not an sbuf.

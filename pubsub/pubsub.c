@@ -393,6 +393,26 @@ long ps_match(ps_index *ix, int kind, const char *ch, size_t n, ps_visit_fn *fn,
     return count;
 }
 
+long ps_match_scan(ps_index *ix, int kind, const char *ch, size_t n, ps_visit_fn *fn, void *priv)
+{
+    long count = 0;
+    tmpkey t;
+    ps_chan *c = dict_fetch(ix->chans[kind], tmpkey_make(&t, ch, n));
+    tmpkey_done(&t);
+    if (c)
+        for (size_t i = 0; i < c->subs.n; i++, count++) fn(priv, NULL, c->subs.v[i]);
+    if (kind != PS_CHANNEL || dict_size(ix->pats) == 0) return count;
+    dict_iter it;
+    dict_iter_init(&it, ix->pats, 0);
+    for (dict_entry *e; (e = dict_next(&it));) {
+        ps_pat *p = e->v.val;
+        if (!glob_match(p->pat, sbuf_len(p->pat), ch, n, 0)) continue;
+        for (size_t k = 0; k < p->subs.n; k++, count++) fn(priv, p->pat, p->subs.v[k]);
+    }
+    dict_iter_done(&it);
+    return count;
+}
+
 size_t ps_pattern_candidates(ps_index *ix, const char *ch, size_t n)
 {
     size_t cand = 0;

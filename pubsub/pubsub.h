@@ -69,6 +69,11 @@ typedef void ps_visit_fn(void *priv, const char *pattern, void *owner);
  * each matching pattern's subscribers.  Returns the number of calls.  fn
  * must not change the index. */
 long ps_match(ps_index *ix, int kind, const char *ch, size_t n, ps_visit_fn *fn, void *priv);
+/* ps_match_scan is ps_match without the prefix trie: every pattern is
+ * tried against ch (patterns in no particular order).  It exists as the
+ * baseline the index is measured against (bench/psmatch.c) and is checked
+ * to give the same receivers (tests/unit/pubsub_test.c). */
+long ps_match_scan(ps_index *ix, int kind, const char *ch, size_t n, ps_visit_fn *fn, void *priv);
 /* ps_pattern_candidates counts the patterns the trie made ps_match test
  * for ch (for tests and benchmarks of the prefix index). */
 size_t ps_pattern_candidates(ps_index *ix, const char *ch, size_t n);

@@ -658,7 +658,7 @@ void cmd_xgroup_setdlq(session *c)
     /* The group part first, so NOGROUP and missing keys read as for SETID. */
     if (xgroup_prepare(c, 0, 0, 1, &mk, &er, &g, &sv) < 0) return;
     if (a->argc == 6) {
-        obj *o = db_lookup_read(c->srv, c->db, a->argv[4], LOOKUP_NOTOUCH);
+        obj *o = db_lookup_read(c->srv, c->db, a->argv[4], LOOKUP_NOTOUCH | LOOKUP_NONOTIFY);
         if (o && o->type != OBJ_STREAM) {
             reply_err_wrongtype(c);
             return;

@@ -172,13 +172,20 @@ int db_remove_expire(db *d, const char *key)
 
 obj *db_lookup_read(server *s, db *d, const char *key, int flags)
 {
-    if (!(flags & LOOKUP_NOEXPIRE) && dict_size(d->expires) && db_expire_if_needed(s, d, key)) {
+    if (!(flags & LOOKUP_NOEXPIRE) && dict_size(d->expires) && db_key_is_expired(s, d, key)) {
+        /* key may be the db's own copy (SCAN TYPE), freed by the expiry. */
+        int tell = !(flags & LOOKUP_NONOTIFY) && (s->cfg.notify_keyspace_events & NOTIFY_KEY_MISS);
+        sbuf k = tell ? sbuf_new(key, sbuf_len(key)) : NULL;
+        db_expire_if_needed(s, d, key);
         if (!(flags & LOOKUP_NOSTATS)) s->stat.keyspace_misses++;
+        if (k) notify_keyspace_event(s, NOTIFY_KEY_MISS, "keymiss", k, d->id);
+        sbuf_free(k);
         return NULL;
     }
     dict_entry *e = dict_find(d->keys, key);
     if (!e) {
         if (!(flags & LOOKUP_NOSTATS)) s->stat.keyspace_misses++;
+        if (!(flags & LOOKUP_NONOTIFY)) notify_keyspace_event(s, NOTIFY_KEY_MISS, "keymiss", key, d->id);
         return NULL;
     }
     obj *o = e->v.val;
@@ -199,13 +206,14 @@ obj *db_lookup_write(server *s, db *d, const char *key)
 
 int db_exists(server *s, db *d, const char *key)
 {
-    return db_lookup_read(s, d, key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS) != NULL;
+    return db_lookup_read(s, d, key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NONOTIFY) != NULL;
 }
 
 void db_add(server *s, db *d, const char *key, obj *val)
 {
     sbuf k = sbuf_new(key, sbuf_len(key));
     dict_add(d->keys, k, val);
+    notify_keyspace_event(s, NOTIFY_NEW, "new", k, d->id);
 }
 
 void db_overwrite(server *s, db *d, const char *key, obj *val)

@@ -32,8 +32,11 @@ void db_init(db *d, int id);
 void db_free(db *d);
 
 /* Lookup flags */
-enum { LOOKUP_NONE = 0, LOOKUP_NOTOUCH = 1, LOOKUP_NOSTATS = 2, LOOKUP_NOEXPIRE = 4 };
+enum { LOOKUP_NONE = 0, LOOKUP_NOTOUCH = 1, LOOKUP_NOSTATS = 2, LOOKUP_NOEXPIRE = 4, LOOKUP_NONOTIFY = 8 };
 
+/* db_lookup_read: a miss (absent or just expired) emits the "keymiss" event
+ * (class m) unless LOOKUP_NONOTIFY, as Redis's read lookups do; write
+ * lookups never do.  db_add emits "new" (class n). */
 obj *db_lookup_read(struct server *s, db *d, const char *key, int flags);
 obj *db_lookup_write(struct server *s, db *d, const char *key);
 /* db_exists: like lookup for read without touching stats or LRU. */

@@ -28,6 +28,11 @@ const char *native_strerror(int err)
     case NATIVE_EPARSE: return "not a valid Request message";
     case NATIVE_EEMPTY: return "empty request: argv has no command";
     case NATIVE_ETOOMANY: return "too many arguments in one request";
+    case NATIVE_BATCH: return "a batch";
+    case NATIVE_EMIXED: return "a batch request cannot have argv of its own";
+    case NATIVE_ETOOMANYBATCH: return "too many requests in one batch";
+    case NATIVE_ENESTED: return "a batch entry cannot be a batch";
+    case NATIVE_EBATCHPOLL: return "POLL cannot be part of a batch";
     }
     return "unknown error";
 }
@@ -55,9 +60,10 @@ static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 
 /* walk validates body; counts argv into *argc and stores the last id.  With
  * out != NULL it also pushes every argument into out. */
-static int walk(const uint8_t *p, const uint8_t *end, uint64_t *id, long *argc, argv_t *out)
+static int walk(const uint8_t *p, const uint8_t *end, uint64_t *id, long *argc, long *nbatch, argv_t *out)
 {
     *argc = 0;
+    *nbatch = 0;
     while (p < end) {
         uint64_t key, v;
         if (read_varint(&p, end, &key) < 0) return NATIVE_EPARSE;
@@ -68,14 +74,14 @@ static int walk(const uint8_t *p, const uint8_t *end, uint64_t *id, long *argc, 
         case 0:   /* varint */
             if (read_varint(&p, end, &v) < 0) return NATIVE_EPARSE;
             if (field == 1) *id = v;
-            else if (field == 2) return NATIVE_EPARSE;
+            else if (field == 2 || field == 3) return NATIVE_EPARSE;
             break;
         case 1:   /* 64-bit */
-            if (end - p < 8 || field <= 2) return NATIVE_EPARSE;
+            if (end - p < 8 || field <= 3) return NATIVE_EPARSE;
             p += 8;
             break;
         case 5:   /* 32-bit */
-            if (end - p < 4 || field <= 2) return NATIVE_EPARSE;
+            if (end - p < 4 || field <= 3) return NATIVE_EPARSE;
             p += 4;
             break;
         case 2:   /* length-delimited */
@@ -85,6 +91,8 @@ static int walk(const uint8_t *p, const uint8_t *end, uint64_t *id, long *argc, 
             if (field == 2) {
                 if (++*argc > NATIVE_MAX_ARGC) return NATIVE_ETOOMANY;
                 if (out) argv_push(out, p, (size_t)v);
+            } else if (field == 3 && ++*nbatch > NATIVE_MAX_BATCH) {
+                return NATIVE_ETOOMANYBATCH;
             }
             p += v;
             break;
@@ -98,16 +106,87 @@ static int walk(const uint8_t *p, const uint8_t *end, uint64_t *id, long *argc, 
 int native_decode_request(const void *body, size_t len, size_t max_frame, uint64_t *id, argv_t *out)
 {
     const uint8_t *p = body, *end = p + len;
-    long argc = 0;
+    long argc = 0, nbatch = 0;
     *id = 0;
     if (max_frame && len > max_frame) return NATIVE_ETOOBIG;
-    int rc = walk(p, end, id, &argc, NULL);
+    int rc = walk(p, end, id, &argc, &nbatch, NULL);
     if (rc != NATIVE_OK) return rc;
+    if (nbatch > 0) return argc > 0 ? NATIVE_EMIXED : NATIVE_BATCH;
     if (argc == 0) return NATIVE_EEMPTY;
     uint64_t id2 = 0;
     argv_reserve(out, (int)argc);
-    walk(p, end, &id2, &argc, out);
+    walk(p, end, &id2, &argc, &nbatch, out);
     return NATIVE_OK;
+}
+
+int native_batch_entries(const void *body, size_t len, native_span *spans, int max)
+{
+    const uint8_t *base = body, *p = base, *end = p + len;
+    int n = 0;
+    while (p < end) {   /* the body was validated by native_decode_request */
+        uint64_t key, v = 0;
+        if (read_varint(&p, end, &key) < 0) break;
+        switch ((int)(key & 7)) {
+        case 0: read_varint(&p, end, &v); break;
+        case 1: p += 8; break;
+        case 5: p += 4; break;
+        case 2:
+            if (read_varint(&p, end, &v) < 0) return n;
+            if ((key >> 3) == 3) {
+                if (spans && n < max) {
+                    spans[n].off = (size_t)(p - base);
+                    spans[n].len = (size_t)v;
+                }
+                n++;
+            }
+            p += v;
+            break;
+        default: return n;
+        }
+    }
+    return n;
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+size_t native_batch_reply_size(uint64_t id, int n, const uint64_t *ids, Rill__Value *const *values)
+{
+    Rill__Reply r = RILL__REPLY__INIT;
+    r.id = id;
+    size_t sz = rill__reply__get_packed_size(&r);
+    for (int i = 0; i < n; i++) {
+        size_t e = native_reply_size(ids[i], values[i]);
+        sz += 1 + varint_len(e) + e;   /* key 0x1a, length, Reply */
+    }
+    return sz;
+}
+
+size_t native_encode_batch_reply(uint64_t id, int n, const uint64_t *ids, Rill__Value *const *values, uint8_t *out)
+{
+    Rill__Reply r = RILL__REPLY__INIT;
+    r.id = id;
+    uint8_t *p = out;
+    p += rill__reply__pack(&r, p);
+    for (int i = 0; i < n; i++) {
+        size_t e = native_reply_size(ids[i], values[i]);
+        *p++ = 0x1a;
+        uint64_t v = e;
+        while (v >= 0x80) {
+            *p++ = (uint8_t)(v | 0x80);
+            v >>= 7;
+        }
+        *p++ = (uint8_t)v;
+        p += native_encode_reply(ids[i], values[i], p);
+    }
+    return (size_t)(p - out);
 }
 
 /* ------------------------------------------------------------------------

@@ -27,6 +27,8 @@ struct session;
 
 /* At most this many arguments in one request (RESP's multibulk limit). */
 #define NATIVE_MAX_ARGC (1024 * 1024)
+/* At most this many entries in one batch request (docs/protocol.md). */
+#define NATIVE_MAX_BATCH 1024
 
 enum {
     NATIVE_OK = 0,
@@ -34,6 +36,11 @@ enum {
     NATIVE_EPARSE,      /* not a valid Request protobuf */
     NATIVE_EEMPTY,      /* no argv */
     NATIVE_ETOOMANY,    /* more than NATIVE_MAX_ARGC arguments */
+    NATIVE_BATCH,       /* not an error: a batch (entries in field 3, no argv) */
+    NATIVE_EMIXED,      /* batch entries and argv in one Request */
+    NATIVE_ETOOMANYBATCH, /* more than NATIVE_MAX_BATCH entries */
+    NATIVE_ENESTED,     /* a batch entry that is a batch itself (the listener's check) */
+    NATIVE_EBATCHPOLL,  /* POLL as a batch entry (the listener's check) */
 };
 
 /* native_strerror describes a NATIVE_E* code (static text). */
@@ -45,6 +52,23 @@ const char *native_strerror(int err);
  * code; on error out is left empty and *id is the request's id if it could
  * be read (else 0), so the caller may answer it. */
 int native_decode_request(const void *body, size_t len, size_t max_frame, uint64_t *id, argv_t *out);
+/* With batch entries (field 3) and no argv it returns NATIVE_BATCH (out left
+ * empty, *id the batch's id): the caller lists the entries with
+ * native_batch_entries and decodes each with native_decode_request. */
+
+/* Where one batch entry lies in the body. */
+typedef struct native_span {
+    size_t off, len;
+} native_span;
+
+/* native_batch_entries lists the batch entries of a body for which
+ * native_decode_request returned NATIVE_BATCH into spans (at most max) and
+ * returns how many there are (spans may be NULL: just count). */
+int native_batch_entries(const void *body, size_t len, native_span *spans, int max);
+
+/* A batch's answer: Reply{id, batch: [Reply{ids[i], values[i]}...]}. */
+size_t native_batch_reply_size(uint64_t id, int n, const uint64_t *ids, Rill__Value *const *values);
+size_t native_encode_batch_reply(uint64_t id, int n, const uint64_t *ids, Rill__Value *const *values, uint8_t *out);
 
 /* An open aggregate in the builder. */
 typedef struct native_open {

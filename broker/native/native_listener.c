@@ -127,6 +127,18 @@ typedef struct native_listener {
     int nipc;
 } native_listener;
 
+/* A batch request being run (docs/protocol.md, "Batches"): its entries run
+ * in order; their replies collect here and leave as one message. */
+typedef struct nbatch {
+    nng_msg *m;                     /* the batch's request: routing header, entries in its body */
+    uint64_t id;
+    native_span *spans;
+    int n, next;                    /* entries; the next to run (0..next-1 are answered) */
+    uint64_t *ids;
+    Rill__Value **values;
+    int parked;                     /* entry `next` is parked */
+} nbatch;
+
 typedef struct native_conn {
     native_builder b;               /* first: native_reply_ops finds it at c->fe_state */
     native_listener *l;             /* NULL once the listener closed */
@@ -137,6 +149,7 @@ typedef struct native_conn {
     int quit_pending;               /* QUIT answered but held: end the session once sent */
 
     nng_msg *parked;                /* the blocked command's request (its routing header) */
+    nbatch *batch;                  /* the batch being run (waiting for its parked entry, maybe) */
     uint64_t parked_id;
     msgq waiting;                   /* later requests, undecoded, run once unparked */
     size_t waiting_bytes;
@@ -297,6 +310,16 @@ static void schedule_run(native_listener *l, uint32_t pipe_id)
     event_active(l->kev, EV_TIMEOUT, 0);
 }
 
+static void batch_free(nbatch *b)
+{
+    for (int i = 0; i < b->next; i++) native_value_free(b->values[i]);
+    nng_msg_free(b->m);
+    xfree(b->spans);
+    xfree(b->ids);
+    xfree(b->values);
+    xfree(b);
+}
+
 /* native_close: the session is being freed (core only).  Whatever it had
  * parked or waiting goes with it. */
 static void native_close(session *c)
@@ -305,6 +328,7 @@ static void native_close(session *c)
     if (!nc) return;
     native_listener *l = nc->l;
     if (nc->parked) nng_msg_free(nc->parked);
+    if (nc->batch) batch_free(nc->batch);
     if (nc->poll) nng_msg_free(nc->poll);
     if (nc->poll_timer) event_free(nc->poll_timer);
     msgq_free(&nc->held);
@@ -422,21 +446,25 @@ static nng_msg *build_reply(native_conn *nc, nng_msg *req, uint64_t id, const Ri
 
 static void update_pending(native_conn *nc)
 {
-    nc->c->fe_pending = nc->parked || nc->held.head || nc->waiting.head || nc->quit_pending;
+    nc->c->fe_pending = nc->parked || nc->batch || nc->held.head || nc->waiting.head || nc->quit_pending;
 }
 
 /* answer sends the reply to req, or holds it while the session waits for
  * the append log (and behind replies already held, to keep their order). */
-static void answer(native_listener *l, native_conn *nc, nng_msg *req, uint64_t id, const Rill__Value *v, int may_hold)
+static void deliver(native_listener *l, native_conn *nc, nng_msg *r, int may_hold)
 {
-    nng_msg *r = build_reply(nc, req, id, v);
-    if (!r) return;
     if (nc && may_hold && ((nc->c->flags & SESS_AOF_WAIT) || nc->held.head)) {
         msgq_push(&nc->held, r);
         update_pending(nc);
         return;
     }
     send_reply(l, r);
+}
+
+static void answer(native_listener *l, native_conn *nc, nng_msg *req, uint64_t id, const Rill__Value *v, int may_hold)
+{
+    nng_msg *r = build_reply(nc, req, id, v);
+    if (r) deliver(l, nc, r, may_hold);
 }
 
 static void reply_error_now(native_listener *l, native_conn *nc, nng_msg *req, uint64_t id, const char *msg)
@@ -559,8 +587,8 @@ static int is_subscribe_family(const command *cmd)
     return 0;
 }
 
-/* finish_reply answers req with the tree the builder holds. */
-static void finish_reply(native_conn *nc, nng_msg *req, uint64_t id, int wrap)
+/* take_value takes the reply tree the builder holds (caller frees it). */
+static Rill__Value *take_value(native_conn *nc, int wrap)
 {
     Rill__Value *v = native_builder_finish(&nc->b);
     if (wrap && v->kind == RILL__VALUE__KIND__PUSH) {   /* one confirmation: still an ARRAY of them */
@@ -572,31 +600,149 @@ static void finish_reply(native_conn *nc, nng_msg *req, uint64_t id, int wrap)
         arr->n_elems = 1;
         v = arr;
     }
+    return v;
+}
+
+/* finish_reply answers req with the tree the builder holds. */
+static void finish_reply(native_conn *nc, nng_msg *req, uint64_t id, int wrap)
+{
+    Rill__Value *v = take_value(nc, wrap);
     answer(nc->l, nc, req, id, v, 1);
     native_value_free(v);
 }
 
-/* run_request runs the command in c->args for request m (taking m). */
-static void run_request(native_listener *l, native_conn *nc, nng_msg *m, uint64_t id)
+/* exec_args runs the command in c->args.  1: it parked (the builder stays
+ * active for its reply); 0: answered, *wrap says whether its reply is an
+ * ARRAY of confirmation pushes. */
+static int exec_args(native_listener *l, native_conn *nc, int *wrap)
 {
     session *c = nc->c;
-    server *s = l->s;
     nc->b.active = 1;
-    command *cmd = command_lookup(s, c->args.argv[0], sbuf_len(c->args.argv[0]));
+    command *cmd = command_lookup(l->s, c->args.argv[0], sbuf_len(c->args.argv[0]));
     if (cmd && !strcasecmp(cmd->name, "monitor") && !(c->flags & SESS_MULTI))
         reply_error(c, "ERR 'monitor' is not supported over the native protocol");
     else
         server_process_command(c);
-    if (c->flags & SESS_BLOCKED) {   /* parked: answered when served or timed out (native_flush) */
+    if (c->flags & SESS_BLOCKED) return 1;
+    argv_reset(&c->args);
+    *wrap = is_subscribe_family(cmd) && !(c->flags & SESS_MULTI);
+    return 0;
+}
+
+static void after_reply(native_listener *l, native_conn *nc);
+
+/* run_request runs the command in c->args for request m (taking m). */
+static void run_request(native_listener *l, native_conn *nc, nng_msg *m, uint64_t id)
+{
+    int wrap = 0;
+    if (exec_args(l, nc, &wrap)) {   /* parked: answered when served or timed out (native_flush) */
         nc->parked = m;
         nc->parked_id = id;
         update_pending(nc);
         return;
     }
-    argv_reset(&c->args);
-    finish_reply(nc, m, id, is_subscribe_family(cmd) && !(c->flags & SESS_MULTI));
+    finish_reply(nc, m, id, wrap);
     nng_msg_free(m);
+    after_reply(l, nc);
+}
 
+/* error_value makes an ERROR value (the caller frees it). */
+static Rill__Value *error_value(const char *msg)
+{
+    Rill__Value *v = xmalloc(sizeof *v);
+    rill__value__init(v);
+    v->kind = RILL__VALUE__KIND__ERROR;
+    v->str.len = strlen(msg);
+    v->str.data = xmalloc(v->str.len);
+    memcpy(v->str.data, msg, v->str.len);
+    return v;
+}
+
+/* finish_batch sends a batch's reply (every entry answered) and frees it. */
+static void finish_batch(native_listener *l, native_conn *nc, nbatch *b)
+{
+    size_t n = native_batch_reply_size(b->id, b->n, b->ids, b->values);
+    nng_msg *r = NULL;
+    if (nng_msg_alloc(&r, n) != 0) {
+        log_warning("Native batch reply: out of memory for %zu bytes", n);
+    } else {
+        native_encode_batch_reply(b->id, b->n, b->ids, b->values, nng_msg_body(r));
+        if (nng_msg_header_append(r, nng_msg_header(b->m), nng_msg_header_len(b->m)) != 0) {
+            nng_msg_free(r);
+        } else {
+            nc->c->net_out += (long long)n;
+            deliver(l, nc, r, 1);
+        }
+    }
+    batch_free(b);
+}
+
+/* run_batch runs nc's batch from its next entry until one parks or all
+ * are answered; then the batch's reply leaves. */
+static void run_batch(native_listener *l, native_conn *nc)
+{
+    nbatch *b = nc->batch;
+    session *c = nc->c;
+    const uint8_t *body = nng_msg_body(b->m);
+    while (b->next < b->n) {
+        native_span *sp = &b->spans[b->next];
+        uint64_t eid = 0;
+        int rc = native_decode_request(body + sp->off, sp->len, 0, &eid, &c->args);
+        b->ids[b->next] = eid;
+        if (rc == NATIVE_BATCH) rc = NATIVE_ENESTED;
+        if (rc == NATIVE_OK && is_poll(&c->args)) {
+            argv_reset(&c->args);
+            rc = NATIVE_EBATCHPOLL;
+        }
+        if (rc != NATIVE_OK) {
+            char msg[160];
+            log_verbose("Native protocol error (%s) in a batch from client: id=%llu addr=%s", native_strerror(rc),
+                        (unsigned long long)c->id, c->addr);
+            snprintf(msg, sizeof msg, "ERR Protocol error: %s", native_strerror(rc));
+            l->s->stat.total_error_replies++;
+            b->values[b->next++] = error_value(msg);
+            continue;
+        }
+        if (c->flags & (SESS_CLOSE_ASAP | SESS_CLOSE_AFTER_REPLY)) {   /* QUIT earlier in the batch */
+            argv_reset(&c->args);
+            l->s->stat.total_error_replies++;
+            b->values[b->next++] = error_value("ERR not run: the session ended earlier in this batch");
+            continue;
+        }
+        c->last_interaction = l->s->mstime;
+        int wrap = 0;
+        if (exec_args(l, nc, &wrap)) {   /* the rest waits; native_flush resumes */
+            b->parked = 1;
+            update_pending(nc);
+            return;
+        }
+        b->values[b->next++] = take_value(nc, wrap);
+    }
+    nc->batch = NULL;
+    finish_batch(l, nc, b);
+    update_pending(nc);
+    after_reply(l, nc);
+}
+
+/* start_batch runs batch request m (taking m). */
+static void start_batch(native_listener *l, native_conn *nc, nng_msg *m, uint64_t id)
+{
+    nbatch *b = xcalloc(1, sizeof *b);
+    b->m = m;
+    b->id = id;
+    b->n = native_batch_entries(nng_msg_body(m), nng_msg_len(m), NULL, 0);
+    b->spans = xmalloc((size_t)b->n * sizeof *b->spans);
+    native_batch_entries(nng_msg_body(m), nng_msg_len(m), b->spans, b->n);
+    b->ids = xcalloc((size_t)b->n, sizeof *b->ids);
+    b->values = xcalloc((size_t)b->n, sizeof *b->values);
+    nc->batch = b;
+    run_batch(l, nc);
+}
+
+/* after_reply: a command asked for the session to end once answered. */
+static void after_reply(native_listener *l, native_conn *nc)
+{
+    session *c = nc->c;
     if (c->flags & SESS_CLOSE_AFTER_REPLY) {
         /* QUIT ends the session; the pipe stays, so the OK can still leave
          * (the next request opens a fresh session).  Anything else that
@@ -620,14 +766,16 @@ static void run_request(native_listener *l, native_conn *nc, nng_msg *m, uint64_
     }
 }
 
-/* decode_into decodes m's body into a (empty); on error answers it and
- * returns -1 (m is still the caller's). */
+/* decode_into decodes m's body into a (empty): 0, or 1 for a batch (a
+ * stays empty); on error answers it and returns -1 (m is still the
+ * caller's). */
 static int decode_into(native_listener *l, native_conn *nc, nng_msg *m, argv_t *a, uint64_t *id)
 {
     session *c = nc->c;
     *id = 0;
     int rc = native_decode_request(nng_msg_body(m), nng_msg_len(m), (size_t)l->s->cfg.native_max_frame, id, a);
     if (rc == NATIVE_OK) return 0;
+    if (rc == NATIVE_BATCH) return 1;
     char msg[160];
     log_verbose("Native protocol error (%s) from client: id=%llu addr=%s", native_strerror(rc),
                 (unsigned long long)c->id, c->addr);
@@ -641,17 +789,20 @@ static int decode_into(native_listener *l, native_conn *nc, nng_msg *m, argv_t *
 static void run_waiting(native_listener *l, native_conn *nc)
 {
     session *c = nc->c;
-    while (!nc->parked && nc->waiting.head &&
+    if (nc->batch && !nc->batch->parked) run_batch(l, nc);
+    while (!nc->parked && !nc->batch && nc->waiting.head &&
            !(c->flags & (SESS_CLOSE_ASAP | SESS_CLOSE_AFTER_REPLY))) {
         nng_msg *m = msgq_pop(&nc->waiting);
         nc->waiting_bytes -= nng_msg_len(m);
         uint64_t id;
-        if (decode_into(l, nc, m, &c->args, &id) < 0) {
+        int rc = decode_into(l, nc, m, &c->args, &id);
+        if (rc < 0) {
             nng_msg_free(m);
             continue;
         }
         c->last_interaction = l->s->mstime;
-        run_request(l, nc, m, id);
+        if (rc == 1) start_batch(l, nc, m, id);
+        else run_request(l, nc, m, id);
         if (c->fe_state != nc) return;   /* cannot happen (closing is deferred); be safe */
     }
     update_pending(nc);
@@ -687,6 +838,12 @@ static int native_flush(session *c)
         finish_reply(nc, m, nc->parked_id, 0);
         nng_msg_free(m);
     }
+    if (nc->batch && nc->batch->parked && !(c->flags & SESS_BLOCKED)) {   /* the rest of the batch runs from on_run */
+        nbatch *b = nc->batch;
+        b->parked = 0;
+        b->values[b->next++] = take_value(nc, 0);
+        if (!(c->flags & SESS_CLOSE_ASAP)) schedule_run(l, nc->pipe_id);
+    }
     if (!(c->flags & SESS_AOF_WAIT)) {
         nng_msg *r;
         while ((r = msgq_pop(&nc->held)) != NULL) send_reply(l, r);
@@ -696,7 +853,7 @@ static int native_flush(session *c)
         }
     }
     if (nc->poll && session_out_pending(c)) answer_poll(nc);
-    if (!nc->parked && nc->waiting.head && !(c->flags & SESS_CLOSE_ASAP)) schedule_run(l, nc->pipe_id);
+    if (!nc->parked && !nc->batch && nc->waiting.head && !(c->flags & SESS_CLOSE_ASAP)) schedule_run(l, nc->pipe_id);
     update_pending(nc);
     return 0;
 }
@@ -735,13 +892,14 @@ static void handle_request(native_listener *l, nng_msg *m)
     c->last_interaction = s->mstime;
 
     uint64_t id = 0;
-    if (nc->parked || nc->waiting.head) {
+    if (nc->parked || nc->batch || nc->waiting.head) {
         /* Another request is parked: this one waits its turn, unless it is a POLL. */
-        if (decode_into(l, nc, m, &l->scratch, &id) < 0) {
+        int rc = decode_into(l, nc, m, &l->scratch, &id);
+        if (rc < 0) {
             nng_msg_free(m);
             return;
         }
-        if (is_poll(&l->scratch)) {
+        if (rc == 0 && is_poll(&l->scratch)) {
             handle_poll(l, nc, m, id, &l->scratch);
             return;
         }
@@ -760,8 +918,13 @@ static void handle_request(native_listener *l, nng_msg *m)
         update_pending(nc);
         return;
     }
-    if (decode_into(l, nc, m, &c->args, &id) < 0) {
+    int rc = decode_into(l, nc, m, &c->args, &id);
+    if (rc < 0) {
         nng_msg_free(m);
+        return;
+    }
+    if (rc == 1) {
+        start_batch(l, nc, m, id);
         return;
     }
     if (is_poll(&c->args)) {

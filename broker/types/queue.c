@@ -19,7 +19,16 @@
  * sbuf views work unchanged.  The ID table is chained through the jobs and
  * stores each ID's hash, so growing it rehashes no bytes.  It grows four
  * times over at one job per bucket and halves below one per sixteen, all
- * at once (O(n) then, amortised O(1)).  Each index keeps its last node per level,
+ * at once (O(n) then, amortised O(1)).
+ *
+ * Most jobs carry a generated ID, "<ms>-<seq>" with their own seq, and
+ * seqs are handed out in order: such jobs skip the hash table.  A ring of
+ * pointers indexed by seq (the seq window, [wbase, whi)) finds them: an
+ * enqueue writes the next slot (no hashing, no random access), a lookup
+ * parses the seq from the ID and checks one slot.  The window stays dense:
+ * it doubles while at least half full, and when a job stays far behind
+ * the others (a dead job, a long delay) it moves to the hash table rather
+ * than stretch the window; it halves when mostly empty.  Each index keeps its last node per level,
  * so the common moves are O(level), with no search: a push appends to the
  * waiting index (its key, (priority, now, seq), sorts after every
  * same-priority job that is waiting), a fetch takes the head, and a lease
@@ -43,9 +52,15 @@ typedef struct qindex {
 
 #define Q_HT_MIN 8
 
+#define Q_WIN_MIN 64
+
 struct queue {
     qjob **ht;                    /* ID table: chained through qjob.hnext */
-    size_t htsize, njobs;         /* buckets (a power of two, or 0), jobs */
+    size_t htsize, hcount;        /* buckets (a power of two, or 0), jobs in it */
+    size_t njobs;                 /* jobs */
+    qjob **win;                   /* seq window: win[seq & (wcap - 1)] */
+    size_t wcap, wcount;          /* slots (a power of two, or 0), jobs in it */
+    uint64_t wbase, whi;          /* its seqs are in [wbase, whi); win[wbase] is a job if wcount */
     qindex idx[QS_NSTATES];
     qjob **ttl;                   /* min-heap by deadline */
     size_t nttl, capttl;
@@ -189,11 +204,11 @@ static void ht_resize(queue *q, size_t size)
 static void ht_add(queue *q, qjob *j)
 {
     /* x4: a job is rehashed a third of a time on average, not once */
-    if (q->njobs >= q->htsize) ht_resize(q, q->htsize ? q->htsize * 4 : Q_HT_MIN);
+    if (q->hcount >= q->htsize) ht_resize(q, q->htsize ? q->htsize * 4 : Q_HT_MIN);
     size_t b = j->hash & (q->htsize - 1);
     j->hnext = q->ht[b];
     q->ht[b] = j;
-    q->njobs++;
+    q->hcount++;
 }
 
 static void ht_del(queue *q, qjob *j)
@@ -201,13 +216,101 @@ static void ht_del(queue *q, qjob *j)
     qjob **link = &q->ht[j->hash & (q->htsize - 1)];
     while (*link != j) link = &(*link)->hnext;
     *link = j->hnext;
-    q->njobs--;
-    if (q->htsize > Q_HT_MIN && q->njobs * 16 < q->htsize) ht_resize(q, q->htsize / 2);
+    q->hcount--;
+    if (q->htsize > Q_HT_MIN && q->hcount * 16 < q->htsize) ht_resize(q, q->htsize / 2);
+}
+
+/* ---- the seq window ----------------------------------------------------- */
+
+/* gen_seq: the seq of a generated-looking ID ("<digits>-<digits>", the
+ * second without a leading zero), or 0. */
+static uint64_t gen_seq(const char *id, size_t len)
+{
+    size_t i = 0;
+    while (i < len && id[i] >= '0' && id[i] <= '9') i++;
+    if (i == 0 || i + 1 >= len || id[i] != '-' || id[i + 1] == '0' || len - i - 1 > 19) return 0;
+    uint64_t v = 0;
+    for (i++; i < len; i++) {
+        if (id[i] < '0' || id[i] > '9') return 0;
+        v = v * 10 + (uint64_t)(id[i] - '0');
+    }
+    return v;
+}
+
+static void win_resize(queue *q, size_t cap)
+{
+    qjob **w = xcalloc(cap, sizeof *w);
+    for (uint64_t n = q->wbase; n < q->whi; n++) {
+        qjob *j = q->win[n & (q->wcap - 1)];
+        if (j) w[n & (cap - 1)] = j;
+    }
+    xfree(q->win);
+    q->win = w;
+    q->wcap = cap;
+}
+
+/* win_advance moves wbase to the oldest job in the window. */
+static void win_advance(queue *q)
+{
+    if (!q->wcount) {
+        q->wbase = q->whi;
+        return;
+    }
+    while (!q->win[q->wbase & (q->wcap - 1)]) q->wbase++;
+}
+
+/* win_evict_oldest moves the window's oldest job to the hash table. */
+static void win_evict_oldest(queue *q)
+{
+    qjob *j = q->win[q->wbase & (q->wcap - 1)];
+    q->win[q->wbase & (q->wcap - 1)] = NULL;
+    q->wcount--;
+    j->inwin = 0;
+    j->hash = dict_hash_bytes(j->id, sbuf_len(j->id));
+    ht_add(q, j);
+    win_advance(q);
+}
+
+/* win_add puts j (seq at or above every seq in the window) in the window. */
+static void win_add(queue *q, qjob *j)
+{
+    if (!q->wcount) q->wbase = q->whi = j->seq;
+    while (j->seq - q->wbase >= q->wcap) {
+        if (!q->wcap) {
+            win_resize(q, Q_WIN_MIN);
+        } else if (q->wcount * 2 >= q->wcap && j->seq - q->wbase < 2 * q->wcap) {
+            win_resize(q, q->wcap * 2);        /* dense: grow */
+        } else {
+            win_evict_oldest(q);               /* sparse, or a jump: the laggard goes */
+            if (!q->wcount) q->wbase = q->whi = j->seq;
+        }
+    }
+    q->win[j->seq & (q->wcap - 1)] = j;
+    q->wcount++;
+    q->whi = j->seq + 1;
+    j->inwin = 1;
+}
+
+static void win_del(queue *q, qjob *j)
+{
+    q->win[j->seq & (q->wcap - 1)] = NULL;
+    q->wcount--;
+    j->inwin = 0;
+    if (j->seq == q->wbase) win_advance(q);
+    if (q->wcap > Q_WIN_MIN && q->wcount * 8 < q->wcap && q->whi - q->wbase <= q->wcap / 2)
+        win_resize(q, q->wcap / 2);
 }
 
 qjob *q_find_len(const queue *q, const char *id, size_t len)
 {
-    if (!q->njobs) return NULL;
+    if (q->wcount) {
+        uint64_t n = gen_seq(id, len);
+        if (n >= q->wbase && n < q->whi) {
+            qjob *j = q->win[n & (q->wcap - 1)];
+            if (j && sbuf_len(j->id) == len && !memcmp(j->id, id, len)) return j;
+        }
+    }
+    if (!q->hcount) return NULL;
     uint64_t h = dict_hash_bytes(id, len);
     for (qjob *j = q->ht[h & (q->htsize - 1)]; j; j = j->hnext)
         if (j->hash == h && sbuf_len(j->id) == len && !memcmp(j->id, id, len)) return j;
@@ -328,13 +431,14 @@ void q_free(queue *q)
         }
     }
     xfree(q->ht);
+    xfree(q->win);
     xfree(q->ttl);
     xfree(q);
 }
 
 size_t q_mem(const queue *q)
 {
-    return sizeof *q + q->bytes + q->htsize * sizeof(qjob *) + q->capttl * sizeof(qjob *);
+    return sizeof *q + q->bytes + (q->htsize + q->wcap + q->capttl) * sizeof(qjob *);
 }
 
 size_t q_len(const queue *q) { return q->njobs; }
@@ -356,18 +460,23 @@ static sbuf sbuf_view(char *p, const void *bytes, size_t len)
     return s;
 }
 
-/* job_new allocates a job holding copies of id/payload, not yet indexed. */
-static qjob *job_new(queue *q, const char *id, size_t idlen, const void *payload, size_t plen)
+/* job_new allocates a job holding copies of id/payload, not yet indexed;
+ * inwin: it will be found through the seq window (no hash needed). */
+static qjob *job_new(queue *q, const char *id, size_t idlen, const void *payload, size_t plen, int inwin)
 {
     /* The ID's bucket is likely a cache miss in a big queue: start loading
      * it now, while the job is allocated and filled in. */
-    uint64_t hash = dict_hash_bytes(id, idlen);
-    if (q->htsize) __builtin_prefetch(&q->ht[hash & (q->htsize - 1)], 1);
+    uint64_t hash = 0;
+    if (!inwin) {
+        hash = dict_hash_bytes(id, idlen);
+        if (q->htsize) __builtin_prefetch(&q->ht[hash & (q->htsize - 1)], 1);
+    }
     int level = random_level(q);
     size_t links = (size_t)level * sizeof(qjob *);
     qjob *j = xmalloc(job_alloc_size(level, idlen, plen));
     memset(j, 0, sizeof *j + links);
-    j->level = level;
+    j->level = (short)level;
+    j->inwin = (short)inwin;
     char *p = (char *)j + sizeof *j + links;
     j->id = sbuf_view(p, id, idlen);
     j->payload = sbuf_view(p + sbuf_part(idlen), payload, plen);
@@ -376,10 +485,13 @@ static qjob *job_new(queue *q, const char *id, size_t idlen, const void *payload
     return j;
 }
 
-/* job_link indexes a filled-in job: ID table, its state's index, TTL heap. */
+/* job_link indexes a filled-in job: ID table or seq window, its state's
+ * index, TTL heap. */
 static void job_link(queue *q, qjob *j)
 {
-    ht_add(q, j);
+    if (j->inwin) win_add(q, j);
+    else ht_add(q, j);
+    q->njobs++;
     idx_insert(q, j);
     if (j->state != QS_DEAD) ttl_add(q, j);
     q->bytes += job_bytes(j);
@@ -388,7 +500,8 @@ static void job_link(queue *q, qjob *j)
 qjob *q_add(queue *q, const char *id, size_t idlen, const void *payload, size_t plen, const qjob_opts *o,
             long long now)
 {
-    qjob *j = job_new(q, id, idlen, payload, plen);
+    /* a generated ID naming this job's seq: the seq window finds it */
+    qjob *j = job_new(q, id, idlen, payload, plen, gen_seq(id, idlen) == q->next_seq);
     j->seq = q->next_seq++;
     j->priority = o->priority;
     j->due = o->due;
@@ -408,7 +521,7 @@ qjob *q_add(queue *q, const char *id, size_t idlen, const void *payload, size_t 
 qjob *q_restore(queue *q, const qjob *t, const char *id, size_t idlen, const void *payload, size_t plen,
                 const char *err, size_t errlen)
 {
-    qjob *j = job_new(q, id, idlen, payload, plen);
+    qjob *j = job_new(q, id, idlen, payload, plen, 0);   /* any order: the ID table */
     j->seq = t->seq;
     j->state = t->state;
     j->bkind = t->bkind;
@@ -538,7 +651,9 @@ void q_remove(queue *q, qjob *j, int reason)
 {
     idx_remove(q, j);
     ttl_del(q, j);
-    ht_del(q, j);
+    if (j->inwin) win_del(q, j);
+    else ht_del(q, j);
+    q->njobs--;
     job_free(q, j);
     if (reason == QR_ACKED) q->st.acked++;
     else if (reason == QR_EXPIRED) q->st.expired++;

@@ -19,8 +19,10 @@
  * fields, its skiplist links, its ID-table link and the bytes of its ID
  * and payload; `id` and `payload` are sbuf views into that allocation
  * (read them with sbuf_len, never free or grow them).  Only the last error
- * text is a separate sbuf.  The ID table is the queue's own chained hash
- * table threaded through the jobs (no entry per job); q_free frees every job.
+ * text is a separate sbuf.  Jobs are found by ID through the queue's own
+ * chained hash table threaded through the jobs (no entry per job), except
+ * jobs whose ID is the generated "<ms>-<seq>" of their own seq, found
+ * through a ring of pointers indexed by seq; q_free frees every job.
  *
  * Leases are identified by the job and a lease token: each fetch takes a
  * token from the queue (q_token_next; every job leased by one fetch shares
@@ -62,7 +64,8 @@ typedef struct qjob {
     int state;               /* enum q_state */
     int bkind;               /* enum q_backoff */
     int jitter;              /* 1: backoff drawn in [d/2, d] */
-    int level;               /* skiplist levels (next[0..level)) */
+    short level;             /* skiplist levels (next[0..level)) */
+    short inwin;             /* found through the seq window, not the ID table */
     /* what the index searches read, then what an ID lookup reads, next to
      * the links and the ID bytes that follow them */
     uint64_t seq;
@@ -71,7 +74,7 @@ typedef struct qjob {
     long long lease_until;   /* leased: unix ms the lease ends */
     long long dead_at;       /* dead: when it got there */
     struct qjob *hnext;      /* next job in the ID table's bucket */
-    uint64_t hash;           /* of the ID */
+    uint64_t hash;           /* of the ID (in the ID table only) */
     sbuf id;                 /* view into this allocation */
     struct qjob *next[];     /* skiplist forward pointers */
 } qjob;

@@ -88,6 +88,50 @@ int rill_decode_reply(const void *buf, size_t len, uint64_t *id, rill_reply **ou
     return RILL_ENOMEM;
 }
 
+int rill_decode_batch_reply(const void *buf, size_t len, uint64_t *id, size_t n, const uint64_t *ids,
+                            rill_reply **out, char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) out[i] = NULL;
+    Rill__Reply *rep = rill__reply__unpack(NULL, len, buf);
+    if (!rep) {
+        if (errbuf) snprintf(errbuf, errlen, "reply is not a valid Reply message (%zu bytes)", len);
+        return RILL_EPROTO;
+    }
+    if (id) *id = rep->id;
+    static const Rill__Value null_value = RILL__VALUE__INIT;
+    int code = RILL_OK, toodeep = 0;
+    if (rep->n_batch == 0) {   /* the batch was refused whole: each entry gets that answer */
+        for (size_t i = 0; i < n && code == RILL_OK; i++)
+            if (!(out[i] = convert(rep->value ? rep->value : &null_value, 0, &toodeep)))
+                code = toodeep ? RILL_EPROTO : RILL_ENOMEM;
+    } else if (rep->n_batch != n) {
+        code = RILL_EPROTO;
+        if (errbuf) snprintf(errbuf, errlen, "batch reply with %zu replies for %zu requests", rep->n_batch, n);
+    } else {
+        for (size_t i = 0; i < n && code == RILL_OK; i++) {
+            const Rill__Reply *e = rep->batch[i];
+            if (e->id != ids[i]) {
+                code = RILL_EPROTO;
+                if (errbuf)
+                    snprintf(errbuf, errlen, "batch reply id %llu for request %llu", (unsigned long long)e->id,
+                             (unsigned long long)ids[i]);
+            } else if (!(out[i] = convert(e->value ? e->value : &null_value, 0, &toodeep))) {
+                code = toodeep ? RILL_EPROTO : RILL_ENOMEM;
+            }
+        }
+    }
+    rill__reply__free_unpacked(rep, NULL);
+    if (code != RILL_OK) {
+        for (size_t i = 0; i < n; i++) {
+            rill_reply_free(out[i]);
+            out[i] = NULL;
+        }
+        if (errbuf && toodeep) snprintf(errbuf, errlen, "reply nested deeper than %d levels", RILL_MAX_DEPTH);
+        else if (errbuf && code == RILL_ENOMEM) snprintf(errbuf, errlen, "out of memory decoding the reply");
+    }
+    return code;
+}
+
 void *rill_encode_request(uint64_t id, int argc, const char *const *argv, const size_t *argvlen, size_t *outlen)
 {
     ProtobufCBinaryData stackargs[16];

@@ -34,6 +34,18 @@ struct rill_reply {
  * RILL_MAX_DEPTH; RILL_ENOMEM.  errbuf (may be NULL) gets a message. */
 int rill_decode_reply(const void *buf, size_t len, uint64_t *id, rill_reply **out, char *errbuf, size_t errlen);
 
+/* rill_decode_batch_reply decodes the Reply to a batch of n requests whose
+ * ids are ids[]: on RILL_OK out[i] is entry i's reply (a refused batch's
+ * single reply, an error, is given to every entry).  RILL_EPROTO when the
+ * replies do not match the requests one for one. */
+int rill_decode_batch_reply(const void *buf, size_t len, uint64_t *id, size_t n, const uint64_t *ids,
+                            rill_reply **out, char *errbuf, size_t errlen);
+
+/* A batch is at most this many requests (the server's limit) and, unless
+ * one request alone is larger, about this many bytes. */
+#define RILL_BATCH_MAX 1024
+#define RILL_BATCH_BYTES (1u << 20)
+
 /* rill_encode_request packs Request{id, argv} into a new buffer of *outlen
  * bytes (malloc'd, caller frees).  NULL when out of memory. */
 void *rill_encode_request(uint64_t id, int argc, const char *const *argv, const size_t *argvlen, size_t *outlen);

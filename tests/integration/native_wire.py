@@ -107,6 +107,16 @@ def encode_request(rid, argv):
     return bytes(out)
 
 
+def encode_batch(rid, entries):
+    """A batch Request: no argv, each entry (an encoded Request) in field 3."""
+    out = bytearray()
+    if rid:
+        out += b"\x08" + _varint(rid)
+    for e in entries:
+        out += b"\x1a" + _varint(len(e)) + e
+    return bytes(out)
+
+
 def _read_varint(b, i):
     v = shift = 0
     while True:
@@ -141,6 +151,7 @@ class Value:
     def __init__(self, kind=NULL, s=b"", integer=0, dbl=0.0, fmt="", elems=None):
         self.kind, self.s, self.integer, self.dbl, self.fmt = kind, s, integer, dbl, fmt
         self.elems = elems or []
+        self.batch = None   # a batch's Reply: [(id, Value), ...] from Reply.batch
 
     @staticmethod
     def decode(b):
@@ -217,12 +228,15 @@ class Value:
 
 
 def decode_reply(b):
-    rid, val = 0, Value()
+    rid, val, batch = 0, Value(), None
     for f, wt, x in _fields(b):
         if f == 1:
             rid = x
         elif f == 2:
             val = Value.decode(x)
+        elif f == 3:
+            batch = (batch or []) + [decode_reply(bytes(x))]
+    val.batch = batch
     return rid, val
 
 
@@ -319,6 +333,29 @@ class NativeClient:
         self.next_id += 1
         self.send_body(encode_request(rid, argv), rid)
         return rid
+
+    def send_batch(self, *commands, raw_entries=None):
+        """Sends one batch request: each command an argv list (or, with
+        raw_entries, those encoded entries as they are).  Returns
+        (batch id, [entry ids])."""
+        rid = self.next_id
+        self.next_id += 1
+        if raw_entries is not None:
+            entries, ids = list(raw_entries), []
+        else:
+            ids = list(range(self.next_id, self.next_id + len(commands)))
+            self.next_id += len(commands)
+            entries = [encode_request(i, argv) for i, argv in zip(ids, commands)]
+        self.send_body(encode_batch(rid, entries), rid)
+        return rid, ids
+
+    def batch(self, *commands, timeout=None):
+        """Runs commands as one batch; returns their Values in order (checks the ids)."""
+        rid, ids = self.send_batch(*commands)
+        v = self.wait(rid, timeout)
+        if v.batch is None or [i for i, _ in v.batch] != ids:
+            raise AssertionError("batch reply ids %r, sent %r" % (v.batch and [i for i, _ in v.batch], ids))
+        return [x for _, x in v.batch]
 
     def _recv_one(self, timeout):
         L = lib()

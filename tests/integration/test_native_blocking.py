@@ -85,9 +85,6 @@ class NativeBlocking(unittest.TestCase):
         self.assertGreater(time.time() - t0, 0.1)
         self.assertEqual(v.resp3(), self.r3.cmd("XREAD", "BLOCK", "150", "STREAMS", "s", "$"))
 
-    @unittest.skipUnless(os.environ.get("RILL_TEST_QFETCH"),
-                         "QFETCH BLOCK served by QPUSH crashes rill-server in cmd_qpush over RESP too "
-                         "(queues, in progress); set RILL_TEST_QFETCH=1 to run")
     def test_qfetch_block_served(self):
         rid = self.n.send("QFETCH", "BLOCK", "0", "QUEUES", "jobs")
         self.assertFalse(self.n.has_reply(rid, 0.15))

@@ -21,6 +21,12 @@ SENTINEL_MSG = b"zz-end"
 class NotifyTypesDiff(harness.DiffTestCase):
     extra = ("--notify-keyspace-events", "KEA")
 
+    @classmethod
+    def setUpClass(cls):
+        # DEBUG SET-ACTIVE-EXPIRE (test_keymiss_after_expiry) needs enable-debug-command on Redis 7.0.
+        cls.rill = harness.Server("rill", extra=cls.extra)
+        cls.redis = harness.Server("redis", extra=cls.extra + ("--enable-debug-command", "yes"))
+
     def setUp(self):
         super().setUp()
         self.sa, self.sb = self.rill.conn(), self.redis.conn()
@@ -323,6 +329,156 @@ class NotifyTypesDiff(harness.DiffTestCase):
         for _ in range(4):
             self.assertEqual(ca.read_raw(), cb.read_raw())
         self.check(["zadd", "zpopmax", "rpush", "rpush", "lpop"])
+
+    # ---- n (new key) and m (key miss), not part of A --------------------------
+
+    def flags(self, f):
+        self.diff(("CONFIG", "SET", "notify-keyspace-events", f))
+
+    def test_new_strings_and_keys(self):
+        """"new" comes from adding a key, before the command's own event;
+        overwrites, RENAME onto an existing key aside, are not new."""
+        self.flags("EAn")
+        self.diff(("SET", "k", "v", "NX"), ("SET", "k", "w"), ("SET", "k", "x", "GET"), ("SET", "no", "v", "XX"),
+                  ("MSET", "k", "1", "m", "2"), ("MSETNX", "m", "1", "m2", "2"), ("SETNX", "k", "v"),
+                  ("APPEND", "ap", "x"), ("APPEND", "ap", "y"), ("SETRANGE", "sr", "0", ""), ("INCR", "c"),
+                  ("INCRBYFLOAT", "f", "1.5"), ("SETEX", "se", "100", "v"), ("GETSET", "gs", "v"),
+                  ("RENAME", "k", "k2"), ("RENAME", "k2", "m"), ("MOVE", "m", "1"), ("COPY", "ap", "cp"),
+                  ("COPY", "ap", "cp", "REPLACE"), ("EXPIRE", "cp", "100"), ("DEL", "cp"))
+        self.check(["new", "set", "set", "set", "set", "new", "set", "new", "append", "append",
+                    "new", "incrby", "new", "incrbyfloat", "new", "set", "expire",
+                    "new", "set", "new", "rename_from", "rename_to", "new", "rename_from", "rename_to",
+                    "new", "move_from", "move_to", "new", "copy_to", "new", "copy_to", "expire", "del"])
+
+    def test_new_collections(self):
+        """Keyspace side only (K + n): which keys each command creates."""
+        self.flags("Kn")
+        self.diff(("LPUSH", "l", "a", "b"), ("LPUSH", "l", "c"), ("RPUSHX", "nol", "a"),
+                  ("LMOVE", "l", "l2", "LEFT", "RIGHT"), ("LMOVE", "nol", "l3", "LEFT", "RIGHT"),
+                  ("HSET", "h", "f", "v"), ("HINCRBY", "h2", "f", "1"), ("HSETNX", "h", "g", "v"),
+                  ("SADD", "s", "a", "b"), ("SMOVE", "s", "s2", "a"), ("SMOVE", "s", "s2", "b"),
+                  ("SUNIONSTORE", "su", "s2"), ("SUNIONSTORE", "su", "s2"), ("SINTERSTORE", "si", "s2", "nos"),
+                  ("ZADD", "z", "XX", "1", "a"), ("ZADD", "z", "GT", "1", "a"), ("ZINCRBY", "z2", "1", "a"),
+                  ("ZRANGESTORE", "zr", "z", "0", "-1"), ("ZUNIONSTORE", "zu", "2", "z", "z2"),
+                  ("ZINTERSTORE", "zi", "2", "z", "noz"), ("XADD", "x", "NOMKSTREAM", "*", "f", "v"),
+                  ("XGROUP", "CREATE", "x", "g", "$", "MKSTREAM"), ("XGROUP", "CREATE", "x", "g2", "$", "MKSTREAM"))
+        self.run_both(("XADD", "x2", "*", "f", "v"), ("XADD", "x2", "*", "f", "v"))
+        self.check([], [("l", "new"), ("l2", "new"), ("h", "new"), ("h2", "new"), ("s", "new"), ("s2", "new"),
+                        ("su", "new"), ("z", "new"), ("z2", "new"), ("zr", "new"), ("zu", "new"), ("x", "new"),
+                        ("x2", "new")])
+
+    def test_new_when_blocked_pop_served(self):
+        """A served BLMOVE creates its destination: "new" at the push."""
+        self.flags("EAn")
+        ba, bb = self.blockers()
+        ba.send("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0")
+        bb.send("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0")
+        self.wait_blocked(1)
+        self.diff(("RPUSH", "src", "a"))
+        self.assertEqual(ba.read_raw(), bb.read_raw())
+        self.check(["new", "rpush", "new", "rpush", "lpop", "del"])
+
+    # Read commands on missing keys: each lookup is one keymiss (XREAD looks
+    # each stream up twice, as Redis 7.0 does); OBJECT, SCAN, KEYS and
+    # RANDOMKEY never report misses.
+    MISS_READS = [
+        (("GET", "k"), 1), (("MGET", "a", "b"), 2), (("STRLEN", "k"), 1), (("GETRANGE", "k", "0", "1"), 1),
+        (("SUBSTR", "k", "0", "1"), 1), (("GETDEL", "k"), 1), (("GETEX", "k", "PERSIST"), 1),
+        (("EXISTS", "a", "b"), 2), (("TYPE", "k"), 1), (("TTL", "k"), 1), (("PTTL", "k"), 1),
+        (("EXPIRETIME", "k"), 1), (("PEXPIRETIME", "k"), 1), (("TOUCH", "a", "b"), 2), (("COPY", "k", "k2"), 1),
+        (("OBJECT", "ENCODING", "k"), 0), (("SCAN", "0", "TYPE", "string"), 0), (("KEYS", "*"), 0),
+        (("RANDOMKEY",), 0),
+        (("LLEN", "l"), 1), (("LRANGE", "l", "0", "-1"), 1), (("LINDEX", "l", "0"), 1), (("LPOS", "l", "a"), 1),
+        (("HGET", "h", "f"), 1), (("HMGET", "h", "f", "g"), 1), (("HLEN", "h"), 1), (("HSTRLEN", "h", "f"), 1),
+        (("HKEYS", "h"), 1), (("HVALS", "h"), 1), (("HGETALL", "h"), 1), (("HEXISTS", "h", "f"), 1),
+        (("HRANDFIELD", "h"), 1), (("HSCAN", "h", "0"), 1),
+        (("SISMEMBER", "s", "a"), 1), (("SMISMEMBER", "s", "a", "b"), 1), (("SCARD", "s"), 1),
+        (("SRANDMEMBER", "s", "2"), 1), (("SMEMBERS", "s"), 1), (("SINTER", "a", "b"), 2), (("SUNION", "a", "b"), 2),
+        (("SDIFF", "a", "b"), 2), (("SINTERCARD", "2", "a", "b"), 2), (("SSCAN", "s", "0"), 1),
+        (("ZSCORE", "z", "a"), 1), (("ZMSCORE", "z", "a"), 1), (("ZCARD", "z"), 1), (("ZCOUNT", "z", "0", "1"), 1),
+        (("ZLEXCOUNT", "z", "-", "+"), 1), (("ZRANK", "z", "a"), 1), (("ZREVRANK", "z", "a"), 1),
+        (("ZRANGE", "z", "0", "-1"), 1), (("ZRANGEBYSCORE", "z", "0", "1"), 1), (("ZREVRANGEBYLEX", "z", "+", "-"), 1),
+        (("ZRANDMEMBER", "z"), 1), (("ZSCAN", "z", "0"), 1), (("ZUNION", "2", "a", "b"), 2),
+        (("ZINTER", "2", "a", "b"), 2), (("ZDIFF", "2", "a", "b"), 2), (("ZINTERCARD", "2", "a", "b"), 2),
+        (("XLEN", "x"), 1), (("XRANGE", "x", "-", "+"), 1), (("XREVRANGE", "x", "+", "-"), 1),
+        (("XREAD", "STREAMS", "x", "y", "0", "0"), 4), (("XINFO", "STREAM", "x"), 1), (("XPENDING", "x", "g"), 1),
+        (("XACK", "x", "g", "1-1"), 1), (("XCLAIM", "x", "g", "c", "0", "1-1"), 1),
+        (("XAUTOCLAIM", "x", "g", "c", "0", "0"), 1), (("XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">"), 1),
+        (("XGROUP", "CREATE", "x", "g", "$"), 0),
+    ]
+
+    def test_keymiss_reads(self):
+        self.flags("Em")
+        self.diff(*[cmd for cmd, _ in self.MISS_READS])
+        self.check(["keymiss"] * sum(n for _, n in self.MISS_READS))
+
+    def test_keymiss_keyspace_side_and_hits(self):
+        """K + m: the key's channel gets "keymiss"; a hit (even WRONGTYPE) is silent."""
+        self.flags("Km")
+        self.diff(("RPUSH", "l", "a"), ("GET", "l"), ("LLEN", "l"), ("HGET", "l", "f"), ("EXISTS", "l"),
+                  ("MGET", "l", "nok"), ("SMEMBERS", "nos"))
+        self.check([], [("nok", "keymiss"), ("nos", "keymiss")])
+
+    def test_keymiss_writes(self):
+        """Write lookups never report misses; the reads inside writes do (SET GET,
+        GETSET, COPY's source and the STORE commands' sources, in Redis 7.0)."""
+        self.flags("EAmn")
+        self.diff(("CONFIG", "RESETSTAT"))
+        self.diff(("LPOP", "l"), ("RPOP", "l", "2"), ("LSET", "l", "0", "x"), ("LREM", "l", "0", "x"),
+                  ("LTRIM", "l", "0", "1"), ("LPUSHX", "l", "x"), ("LINSERT", "l", "BEFORE", "a", "b"),
+                  ("LMOVE", "l", "l2", "LEFT", "RIGHT"), ("LMPOP", "2", "l", "l2", "LEFT"), ("HDEL", "h", "f"),
+                  ("SREM", "s", "a"), ("SPOP", "s"), ("SMOVE", "s", "s2", "a"), ("ZREM", "z", "a"),
+                  ("ZPOPMIN", "z"), ("ZREMRANGEBYRANK", "z", "0", "1"), ("ZMPOP", "1", "z", "MIN"),
+                  ("XDEL", "x", "1-1"), ("XTRIM", "x", "MAXLEN", "0"), ("XSETID", "x", "1-1"),
+                  ("DEL", "a", "b"), ("UNLINK", "a"), ("EXPIRE", "a", "10"), ("PERSIST", "a"),
+                  ("RENAME", "a", "b"), ("MOVE", "a", "1"), ("ZADD", "z", "XX", "1", "a"),
+                  ("MULTI",), ("BLPOP", "l", "0"), ("BZPOPMIN", "z", "0"), ("EXEC",))
+        self.check([])
+        self.diff(("SET", "k", "v", "GET"), ("GETSET", "g", "v"), ("SADD", "s", "a"),
+                  ("SUNIONSTORE", "d", "s", "nos"), ("SINTERSTORE", "d", "nos", "s"), ("SDIFFSTORE", "d", "nos"),
+                  ("ZADD", "z", "1", "a"), ("ZUNIONSTORE", "zd", "2", "z", "noz"), ("ZINTERSTORE", "zd", "1", "noz"),
+                  ("ZDIFFSTORE", "zd", "1", "noz"), ("ZRANGESTORE", "zd", "noz", "0", "-1"))
+        self.check(["keymiss", "new", "set", "keymiss", "new", "set", "new", "sadd",
+                    "keymiss", "new", "sunionstore", "keymiss", "del", "keymiss",
+                    "new", "zadd", "keymiss", "new", "zunionstore", "keymiss", "del", "keymiss", "keymiss"])
+        # The STORE sources are read lookups in Redis 7.0: they count as misses too.
+        stat = lambda c: [l for l in c.cmd("INFO", "stats").split(b"\r\n") if l.startswith(b"keyspace_")]
+        self.assertEqual(stat(self.a), stat(self.b))
+
+    def test_keymiss_after_expiry(self):
+        """A read of a key whose time has passed: "expired", then "keymiss";
+        a write over it: "expired", then "new"."""
+        self.flags("Exmn")
+        def active_expire_on(srv):
+            c = srv.conn()
+            c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+            c.close()
+        for c, srv in ((self.a, self.rill), (self.b, self.redis)):
+            self.assertEqual(c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", "0"), b"+OK\r\n")
+            self.addCleanup(active_expire_on, srv)
+        self.diff(("SET", "k", "v", "PX", "1"), ("SET", "k2", "v", "PX", "1"), ("SET", "k3", "v", "PX", "1"),
+                  ("SET", "k4", "v", "PX", "1"))
+        time.sleep(0.05)
+        self.diff(("GET", "k"), ("GET", "k"), ("SET", "k2", "v"), ("EXISTS", "k3"), ("SCAN", "0", "TYPE", "hash"))
+        self.check(["new", "new", "new", "new", "expired", "keymiss", "keymiss", "expired", "new",
+                    "expired", "keymiss", "expired", "keymiss"])
+
+    def test_new_and_keymiss_in_multi_other_db(self):
+        self.flags("KEmn")
+        self.diff(("SELECT", "5"), ("MULTI",), ("GET", "nok"), ("LPUSH", "l", "a"), ("ZSCORE", "noz", "a"),
+                  ("EXEC",))
+        got = self.check(["keymiss", "new", "keymiss"],
+                         [("nok", "keymiss"), ("l", "new"), ("noz", "keymiss")])
+        self.assertTrue(all(b"@5__:" in raw for raw in got), got)
+
+    def test_all_excludes_new_and_keymiss(self):
+        """A is every class but n and m."""
+        self.flags("KEA")
+        self.diff(("GET", "nok"), ("SET", "k", "v"), ("HGET", "noh", "f"), ("LPUSH", "l", "a"))
+        self.check(["set", "lpush"], [("k", "set"), ("l", "lpush")])
+        self.flags("Emn")
+        self.diff(("GET", "nok"), ("SET", "k2", "v"), ("DEL", "k2"))
+        self.check(["keymiss", "new"])
 
 
 if __name__ == "__main__":

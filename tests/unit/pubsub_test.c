@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -167,6 +169,76 @@ static void test_trie_agrees_with_scan(void **state)
     ps_index_free(ix);
 }
 
+/* ps_match_scan (the benchmark's baseline, every pattern tried) and the
+ * trie path give the same receivers, as multisets of (pattern, owner),
+ * over many patterns sharing prefixes, starting with wildcards, escaped
+ * and bracketed, with several clients per pattern and channel
+ * subscribers as well. */
+typedef struct pairs {
+    size_t n;
+    uintptr_t v[4096][2];
+} pairs;
+
+static void collect_pair(void *priv, const char *pattern, void *owner)
+{
+    pairs *p = priv;
+    assert_true(p->n < 4096);
+    p->v[p->n][0] = (uintptr_t)pattern;
+    p->v[p->n][1] = (uintptr_t)owner;
+    p->n++;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const uintptr_t *x = a, *y = b;
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static void test_scan_path_same_receivers(void **state)
+{
+    (void)state;
+    static const char *forms[] = {"news.%d.*", "news.*.%d", "*.%d", "user:%d:*", "user:%d:?",
+                                  "room:[ab]%d*", "r\\oom:%d*", "%d", "n*%d", "user:%d"};
+    enum { NCL = 7, NPAT = 400 };
+    int owners[NCL];
+    ps_client *cl[NCL];
+    ps_index *ix = ps_index_new();
+    for (int i = 0; i < NCL; i++) cl[i] = ps_client_new(&owners[i]);
+    char buf[64];
+    for (int i = 0; i < NPAT; i++) {
+        snprintf(buf, sizeof buf, forms[i % 10], i % 37);
+        ps_psubscribe(ix, cl[i % NCL], S(buf));
+        ps_psubscribe(ix, cl[(i * 3 + 1) % NCL], S(buf));   /* often a second subscriber */
+    }
+    ps_subscribe(ix, cl[0], PS_CHANNEL, S("news.5.x"));
+    ps_subscribe(ix, cl[1], PS_CHANNEL, S("news.5.x"));
+    static const char *chforms[] = {"news.%d.x", "news.x.%d", "user:%d:a", "user:%d:ab", "room:a%d",
+                                    "room:c%d", "roo:%d", "%d", "news.%d.", "user:%d", "x.%d"};
+    static pairs a, b;
+    long total = 0;
+    for (int f = 0; f < 11; f++)
+        for (int k = 0; k < 40; k++) {
+            snprintf(buf, sizeof buf, chforms[f], k);
+            a.n = b.n = 0;
+            long na = ps_match(ix, PS_CHANNEL, S(buf), collect_pair, &a);
+            long nb = ps_match_scan(ix, PS_CHANNEL, S(buf), collect_pair, &b);
+            assert_int_equal(na, nb);
+            assert_int_equal(a.n, b.n);
+            qsort(a.v, a.n, sizeof a.v[0], cmp_pair);
+            qsort(b.v, b.n, sizeof b.v[0], cmp_pair);
+            assert_memory_equal(a.v, b.v, a.n * sizeof a.v[0]);
+            total += na;
+        }
+    assert_true(total > 1000);   /* the cases do match */
+    /* Shard channels never see patterns, on either path. */
+    a.n = 0;
+    assert_int_equal(ps_match_scan(ix, PS_SHARD, S("news.5.x"), collect_pair, &a), 0);
+    for (int i = 0; i < NCL; i++) ps_client_free(ix, cl[i]);
+    assert_int_equal(ps_numpat(ix), 0);
+    ps_index_free(ix);
+}
+
 static void test_encode_message(void **state)
 {
     (void)state;
@@ -211,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_binary_and_long_names),
         cmocka_unit_test(test_patterns_and_prefix_trie),
         cmocka_unit_test(test_trie_agrees_with_scan),
+        cmocka_unit_test(test_scan_path_same_receivers),
         cmocka_unit_test(test_encode_message),
         cmocka_unit_test(test_client_names),
     };

@@ -137,6 +137,113 @@ static void test_lease_tokens(void **st)
     q_free(q);
 }
 
+/* Generated IDs ("<ms>-<seq>" of the job's own seq) live in the seq
+ * window, others in the ID table; both find every live job while jobs
+ * come and go in any order, laggards move out of the window, and the
+ * window shrinks back when the queue drains. */
+static void test_seq_window(void **st)
+{
+    enum { N = 20000 };
+    static char live[N + 1];
+    static char gen[N + 1];     /* job with this seq has a generated ID */
+    memset(live, 0, sizeof live);
+    queue *q = q_new();
+    qjob_opts o;
+    q_opts_default(&o, NOW);
+    char id[48];
+    srand(7);
+    uint64_t laggard = 0;
+    for (int i = 0; i < N; i++) {
+        uint64_t seq = q_next_seq(q);
+        int kind = rand() % 10;
+        if (kind == 0) snprintf(id, sizeof id, "p%d", i);                                 /* producer ID */
+        else if (kind == 1) snprintf(id, sizeof id, "%lld-0%llu", NOW, (unsigned long long)seq); /* not canonical */
+        else snprintf(id, sizeof id, "%lld-%llu", NOW, (unsigned long long)seq);
+        qjob *j = q_add(q, id, strlen(id), "p", 1, &o, NOW);
+        assert_int_equal(j->seq, seq);
+        assert_int_equal(j->inwin, kind >= 2);
+        live[seq] = 1;
+        gen[seq] = kind >= 2;
+        if (i == N / 2) laggard = seq;
+        /* the oldest job acked (the usual case), except the laggard */
+        if (rand() % 3 == 0) {
+            qjob *h = q_first(q, QS_WAITING);
+            if (h && h->seq == laggard) h = q_next(h);
+            if (h) {
+                live[h->seq] = 0;
+                q_remove(q, h, QR_ACKED);
+            }
+        }
+        /* acks out of order */
+        if (i > 50 && rand() % 4) {
+            uint64_t k = seq - 40 + (uint64_t)(rand() % 30);
+            if (k != laggard && k < seq && live[k]) {
+                qjob *x = q_first(q, QS_WAITING);
+                for (; x && x->seq != k; x = q_next(x)) {}
+                assert_non_null(x);
+                q_remove(q, x, QR_ACKED);
+                live[k] = 0;
+            }
+        }
+        if (i % 1000 == 999) {
+            size_t n = 0;
+            for (qjob *x = q_first(q, QS_WAITING); x; x = q_next(x), n++)
+                assert_ptr_equal(q_find(q, x->id), x);
+            assert_int_equal(n, q_len(q));
+        }
+    }
+    /* the laggard was pushed out of the window into the ID table */
+    qjob *l = NULL;
+    for (qjob *x = q_first(q, QS_WAITING); x; x = q_next(x))
+        if (x->seq == laggard) l = x;
+    assert_non_null(l);
+    if (gen[laggard]) assert_int_equal(l->inwin, 0);
+    assert_ptr_equal(q_find(q, l->id), l);
+    /* a generated-looking ID that is not there: no false hit */
+    snprintf(id, sizeof id, "%lld-%llu", NOW + 1, (unsigned long long)(q_next_seq(q) - 1));
+    assert_null(q_find_len(q, id, strlen(id)));
+    assert_null(q_find_len(q, "5-", 2));
+    assert_null(q_find_len(q, "-5", 2));
+    assert_null(q_find_len(q, "1-99999999999999999999999", 25));
+    /* drain: memory goes back down */
+    size_t big = q_mem(q);
+    qjob *x;
+    while ((x = q_first(q, QS_WAITING))) q_remove(q, x, QR_ACKED);
+    assert_int_equal(q_len(q), 0);
+    assert_true(q_mem(q) < big / 4);
+    assert_true(q_mem(q) < 4096);
+    /* and it works again from there */
+    snprintf(id, sizeof id, "%lld-%llu", NOW, (unsigned long long)q_next_seq(q));
+    qjob *y = q_add(q, id, strlen(id), "p", 1, &o, NOW);
+    assert_int_equal(y->inwin, 1);
+    assert_ptr_equal(q_find_len(q, id, strlen(id)), y);
+    q_free(q);
+}
+
+/* A seq jump (a restored or replayed NEXTSEQ) does not stretch the window. */
+static void test_seq_window_jump(void **st)
+{
+    queue *q = q_new();
+    qjob_opts o;
+    q_opts_default(&o, NOW);
+    char id[48];
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof id, "1-%llu", (unsigned long long)q_next_seq(q));
+        q_add(q, id, strlen(id), "p", 1, &o, NOW);
+    }
+    q_set_next_seq(q, 1000000000000ULL);
+    snprintf(id, sizeof id, "1-%llu", (unsigned long long)q_next_seq(q));
+    qjob *j = q_add(q, id, strlen(id), "p", 1, &o, NOW);
+    assert_int_equal(j->inwin, 1);
+    assert_true(q_mem(q) < 100000);
+    for (int i = 1; i <= 100; i++) {
+        snprintf(id, sizeof id, "1-%d", i);
+        assert_non_null(q_find_len(q, id, strlen(id)));
+    }
+    assert_ptr_equal(q_find_len(q, id, strlen(id)), find(q, "1-100"));
+    q_free(q);
+}
+
 static void test_empty(void **st)
 {
     queue *q = q_new();
@@ -399,7 +506,7 @@ static void test_random_against_model(void **st)
         int k = rand() % N;
         snprintf(id, sizeof id, "%d", k);
         qjob *j = find(q, id);
-        int op = rand() % 4;
+        int op = rand() % 7;
         if (!j && op < 3) {
             push(q, id, rand() % 4, now + (rand() % 3 ? 0 : rand() % 50));
             alive[k] = 1;
@@ -410,10 +517,16 @@ static void test_random_against_model(void **st)
             q_lease(q, j, 1, q_token_next(q), now + rand() % 40);
         } else if (j && op == 2 && j->state == QS_LEASED) {
             q_retry(q, j, now + rand() % 20, now, NULL, 0);
+        } else if (j && op == 4 && j->state == QS_LEASED) {
+            q_extend(q, j, now + rand() % 60);
+        } else if (j && op == 5 && j->state != QS_DEAD) {
+            q_bury(q, j, now, "e", 1);
+        } else if (j && op == 6 && j->state == QS_DEAD) {
+            q_requeue(q, j, now + (rand() % 2 ? 0 : rand() % 30), now);
         }
         now += rand() % 3;
         q_promote(q, now);
-        if (round % 500 == 0) {
+        if (round % 97 == 0) {
             /* the waiting head is the max by (priority, -due, -seq) among waiting */
             qjob *best = NULL;
             size_t n = 0;
@@ -454,6 +567,8 @@ int main(void)
         cmocka_unit_test(test_random_against_model),
         cmocka_unit_test(test_id_table_and_views),
         cmocka_unit_test(test_lease_tokens),
+        cmocka_unit_test(test_seq_window),
+        cmocka_unit_test(test_seq_window_jump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
