@@ -120,9 +120,10 @@ def patterns_main(args):
     print("| patterns | shape | rill PUBLISH/s | redis PUBLISH/s | ratio | rill CPU µs/PUBLISH | "
           "redis CPU µs/PUBLISH | CPU ratio |")
     print("|---|---|---|---|---|---|---|---|")
+    ratio = lambda x: ("%.2f×" % x) if x >= 0.1 else ("%.2g×" % x)
     for n, shape, (ra, rc, sa, sc) in rows:
-        print("| %d | %s | %.0f | %.0f | %.2f× | %.3f | %.3f | %s |" %
-              (n, shape, ra, sa, ra / sa, rc, sc, ("%.2f×" % (rc / sc)) if sc else "n/a"))
+        print("| %d | %s | %.0f | %.0f | %s | %.3f | %.3f | %s |" %
+              (n, shape, ra, sa, ratio(ra / sa), rc, sc, ratio(rc / sc) if sc else "n/a"))
     print("\nmedian of %d runs per server (%d publishes each; with 10,000 patterns a tenth of that for rill, "
           "a hundredth for redis; no "
           "receiver); ratio >= 1.0 is better for PUBLISH/s, <= 1.0 for CPU." % (args.rounds, args.publishes))

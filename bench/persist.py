@@ -188,7 +188,7 @@ def median(xs):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rill", default=os.path.join(HERE, "..", "build", "h-persist2-rel", "broker", "rill-server"))
+    ap.add_argument("--rill", default=os.path.join(HERE, "..", "build", "release", "broker", "rill-server"))
     ap.add_argument("--redis", default=shutil.which("redis-server") or "/usr/bin/redis-server")
     ap.add_argument("--keys", type=int, default=2000000)
     ap.add_argument("--requests", type=int, default=300000, help="per run at -P 1 (4x at -P 16)")

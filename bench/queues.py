@@ -14,8 +14,8 @@ Measures: operations per second (pushes, or jobs acked), and server CPU
 time per operation (utime+stime from /proc/PID/stat over the measured
 window).  The load generator is bench/queues.c (hiredis).
 
-    bench/queues.py [--rill build/h-queues-rel/broker/rill-server]
-                    [--tool build/h-queues-rel/bench/queues] [--rounds 3] [--duration 3]
+    bench/queues.py [--rill build/release/broker/rill-server]
+                    [--tool build/release/bench/queues] [--rounds 3] [--duration 3]
 """
 import argparse
 import json
@@ -56,9 +56,9 @@ def run_one(tool, mode, system, port, pid, secs, workers, batch):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rill", default=os.path.join(ROOT, "build/h-queues-rel/broker/rill-server"))
+    ap.add_argument("--rill", default=os.path.join(ROOT, "build/release/broker/rill-server"))
     ap.add_argument("--redis", default=shutil.which("redis-server") or "/usr/bin/redis-server")
-    ap.add_argument("--tool", default=os.path.join(ROOT, "build/h-queues-rel/bench/queues"))
+    ap.add_argument("--tool", default=os.path.join(ROOT, "build/release/bench/queues"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=float, default=3.0)
     ap.add_argument("--scenarios", default="0,1,2", help="indexes into SCENARIOS")

@@ -12,7 +12,7 @@ processed (read and acked) per second, and the server's CPU time per entry
 on free loopback ports with persistence off; rounds alternate A B A B so
 machine noise hits both alike; medians with ratios (rill / redis).
 
-    bench/stream_groups.py [--rill build/h-streams-groups-rel/broker/rill-server]
+    bench/stream_groups.py [--rill build/release/broker/rill-server]
                            [--entries 200000] [--workers 10] [--count 10] [--rounds 3]
 """
 import argparse
@@ -121,7 +121,7 @@ def run_one(port, pid, n, workers, count):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rill", default=os.path.join(ROOT, "build/h-streams-groups-rel/broker/rill-server"))
+    ap.add_argument("--rill", default=os.path.join(ROOT, "build/release/broker/rill-server"))
     ap.add_argument("--redis", default=shutil.which("redis-server") or "/usr/bin/redis-server")
     ap.add_argument("--entries", type=int, default=200000)
     ap.add_argument("--workers", type=int, default=10)

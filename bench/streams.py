@@ -18,7 +18,7 @@ with explicit increasing IDs into a fresh stream of each server (generated
 RESP through redis-cli --pipe, 1,000 XADDs per chunk) and reports the
 used_memory and RSS growth over the empty server.
 
-    bench/streams.py [--rill build/h-streams-rel/broker/rill-server] [--rounds 3]
+    bench/streams.py [--rill build/release/broker/rill-server] [--rounds 3]
                      [--n1 200000] [--n16 1000000] [--entries 1000000]
 """
 import argparse
@@ -70,7 +70,7 @@ def stop(servers):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rill", default=os.path.join(ROOT, "build/h-streams-rel/broker/rill-server"))
+    ap.add_argument("--rill", default=os.path.join(ROOT, "build/release/broker/rill-server"))
     ap.add_argument("--redis", default=shutil.which("redis-server") or "/usr/bin/redis-server")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=50)
