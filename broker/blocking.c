@@ -35,6 +35,7 @@ typedef struct block_client {
     block_timeout_fn *timeout_reply;
     int reprocessing, reblocked;
     int wake_on_delete;           /* re-run also when the key is gone (block_wake_on_delete) */
+    const char *served_key;       /* while re-run: the ready key that woke it (block_served_key) */
     int nw;
     waiter w[];
 } block_client;
@@ -171,6 +172,11 @@ void block_wake_on_delete(session *c)
     if (c->bc) c->bc->wake_on_delete = 1;
 }
 
+const char *block_served_key(session *c)
+{
+    return c->bc && c->bc->reprocessing ? c->bc->served_key : NULL;
+}
+
 /* drop_waiter unlinks w from its queue, freeing the queue when it empties
  * (unless it is on the ready list: then block_handle_ready frees it). */
 static void drop_waiter(waiter *w)
@@ -288,6 +294,7 @@ static void serve_key(server *s, waitq *q)
             unblock(c, 0);
             continue;
         }
+        c->bc->served_key = q->key;
         obj *o = db_lookup_read(s, q->d, q->key, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NONOTIFY);
         if (!o || (int)o->type != c->bc->type) {
             if (c->bc->wake_on_delete) serve(c->bc);   /* it answers with an error */

@@ -71,6 +71,11 @@ void block_for_keys(struct session *c, sbuf *keys, int nkeys, int type, long lon
  * sees c->bc set, which tells it that it was blocked. */
 void block_wake_on_delete(struct session *c);
 
+/* block_served_key: while block_handle_ready re-runs c's command, the key
+ * whose readiness woke it (an sbuf), else NULL.  Commands that answer for
+ * one key per wake-up, as Redis's blocked XREAD / XREADGROUP, use it. */
+const char *block_served_key(struct session *c);
+
 /* block_signal_key_ready: key in d was written; wake its waiters later. */
 void block_signal_key_ready(struct server *s, struct db *d, const char *key);
 

@@ -45,6 +45,8 @@
 enum opt_type {
     OT_BOOL,    /* int: "yes" -> 1, "no" -> 0 (any case) */
     OT_INT,     /* int: strict decimal, within [min, max] */
+    OT_LL,      /* long long: strict decimal, within [min, max] (Redis's
+                 * createLongLongConfig INTEGER_CONFIG) */
     OT_MEMORY,  /* long long: digits plus optional unit b k kb m mb g gb (any
                  * case; k = 1000, kb = 1024 ...), within [min, max] */
     OT_OCTAL,   /* int: octal digits, within [min, max] */
@@ -136,7 +138,7 @@ static const option options[] = {
     { ROW("zset-max-listpack-entries", OT_INT,     zset_max_listpack_entries, "128",       0,      INT_MAX,   M) },
     { ROW("zset-max-listpack-value",   OT_MEMORY,  zset_max_listpack_value,   "64",        0,      LLONG_MAX, M) },
     { ROW("stream-node-max-bytes",     OT_MEMORY,  stream_node_max_bytes,     "4096",      0,      LLONG_MAX, M) },
-    { ROW("stream-node-max-entries",   OT_INT,     stream_node_max_entries,   "100",       0,      INT_MAX,   M) },
+    { ROW("stream-node-max-entries",   OT_LL,      stream_node_max_entries,   "100",       0,      LLONG_MAX, M) },
     { ROW("appendonly",                OT_BOOL,    appendonly,                "no",        0,      0,         0) },
     { ROW("appendfsync",               OT_ENUM,    appendfsync,               "everysec",  0,      0,         M), .names = appendfsync_names },
     { ROW("appendfilename",            OT_STRING,  appendfilename,            "appendonly.aof", 0, 0,         0) },
@@ -274,9 +276,10 @@ static int opt_parse(const option *o, const char *const *w, int n, optval *v,
         return 0;
 
     case OT_INT:
+    case OT_LL:
     case OT_OCTAL:
-        if (o->type == OT_INT ? parse_decimal(w[0], &v->n) : parse_octal(w[0], &v->n)) {
-            snprintf(reason, rlen, o->type == OT_INT
+        if (o->type != OT_OCTAL ? parse_decimal(w[0], &v->n) : parse_octal(w[0], &v->n)) {
+            snprintf(reason, rlen, o->type != OT_OCTAL
                      ? "argument couldn't be parsed into an integer"
                      : "argument couldn't be parsed as an octal number");
             return -1;
@@ -411,7 +414,7 @@ static void opt_swap(config *c, const option *o, optval *v)
         v->n = old;
         break;
     }
-    case OT_MEMORY: {
+    case OT_MEMORY: case OT_LL: {
         long long old = *(long long *)field;
         *(long long *)field = v->n;
         v->n = old;
@@ -456,7 +459,7 @@ static sbuf opt_format(const config *c, const option *o)
     case OT_INT:    return sbuf_from_ll(*(const int *)field);
     case OT_OCTAL:  return sbuf_catfmt(sbuf_empty(16), "%o", (unsigned)*(const int *)field);
     case OT_ENUM:   return sbuf_from_cstr(o->names[*(const int *)field]);
-    case OT_MEMORY: return sbuf_from_ll(*(const long long *)field);
+    case OT_MEMORY: case OT_LL: return sbuf_from_ll(*(const long long *)field);
     case OT_STRING: case OT_SAVE: return sbuf_from_cstr(*(char *const *)field);
     case OT_BIND: {
         sbuf s = sbuf_empty(64);

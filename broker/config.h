@@ -57,7 +57,7 @@ typedef struct config {
     int zset_max_listpack_entries;  /* 128: bigger sorted sets become skiplists */
     long long zset_max_listpack_value; /* 64: a longer member does too (a memory value, as Redis's) */
     long long stream_node_max_bytes; /* 4096: a stream block closes past this many bytes (0 = no limit) */
-    int stream_node_max_entries;    /* 100: ... or at this many entries (0 = no limit) */
+    long long stream_node_max_entries; /* 100: ... or at this many entries (0 = no limit) */
     int appendonly;                 /* 0: the append log (persist/aof.h) is off */
     int appendfsync;                /* AOF_FSYNC_EVERYSEC (persist/aof.h) */
     char *appendfilename;           /* "appendonly.aof": base name of segments and manifest */

@@ -530,7 +530,9 @@ int server_listen(server *s) { return listeners_open(s); }
  *  - input found by the blocking wait after a gap of t <= PACE_MAX_NS (a
  *    longer spin would have caught it): budget >= 2t;
  *  - a longer gap, or a wake-up with no input: budget halves;
- * always within [PACE_MIN_NS, PACE_MAX_NS].  So a steady pipelined load
+ * always within [PACE_MIN_NS, PACE_MAX_NS]; output made meanwhile (a
+ * timer, an fsync releasing held replies) ends the poll at once, so it is
+ * never delayed.  So a steady pipelined load
  * rarely sleeps, and a load that stops costs a few microseconds of polling
  * per iteration.  Unpipelined traffic (one command per read) never polls:
  * there each request costs a read and a write anyway, and polling would
@@ -573,6 +575,7 @@ static void loop_wait(server *s)
             pace_learn(p, now - start);
             return;
         }
+        if (s->pending_write || s->to_close) return;   /* a timer or fsync release made output */
     } while (now - start < p->budget_ns && !s->shutdown_asap);
     if (s->shutdown_asap) return;
     event_base_loop(s->base, EVLOOP_ONCE);

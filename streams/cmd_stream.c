@@ -23,7 +23,10 @@
  * from where the client was when it blocked, not from the new top.  While
  * being served (c->bc set) an XREAD without COUNT returns at most 1000
  * entries per stream, as Redis.  Keys of another type, or a deleted stream,
- * do not serve the waiter (Redis 7.0): it keeps waiting.
+ * do not serve the waiter (Redis 7.0): it keeps waiting.  A re-run answers
+ * only for the key whose readiness woke it (stream_served_index), and
+ * serves it once the stream's last ID is above the reader's, as Redis 7.0's
+ * serveClientsBlockedOnStreamKey does.
  */
 #include "server.h"
 #include "commands.h"
@@ -208,8 +211,9 @@ static int parse_add_trim(session *c, trim_args *a, int xadd)
             return -1;
         }
     } else if (a->approx) {
-        long long per = c->srv->cfg.stream_node_max_entries;
-        a->limit = 100 * per;
+        /* 100 x entries, wrapping as Redis's does for huge settings */
+        unsigned long long per = (unsigned long long)c->srv->cfg.stream_node_max_entries;
+        a->limit = (long long)(100 * per);
         if (a->limit <= 0) a->limit = 10000;
         if (a->limit > 1000000) a->limit = 1000000;
     } else {
@@ -305,7 +309,8 @@ void cmd_xadd(session *c)
     if (!fresh) {   /* budgets as configured now (CONFIG SET applies to the next block) */
         long long mb = srv->cfg.stream_node_max_bytes;
         st->max_bytes = mb < 0 ? 0 : mb > UINT32_MAX ? UINT32_MAX : (uint32_t)mb;
-        st->max_entries = srv->cfg.stream_node_max_entries < 0 ? 0 : (uint32_t)srv->cfg.stream_node_max_entries;
+        long long me = srv->cfg.stream_node_max_entries;
+        st->max_entries = me < 0 ? 0 : me > UINT32_MAX ? UINT32_MAX : (uint32_t)me;
     }
     if (st->last_id.ms == UINT64_MAX && st->last_id.seq == UINT64_MAX) {
         reply_error(c, "ERR The stream has exhausted the last possible ID, unable to add more items");
@@ -632,7 +637,9 @@ void cmd_xread(session *c)
 
     stream_id *ids = xmalloc((size_t)nstreams * sizeof *ids);
     unsigned char *special = xcalloc((size_t)nstreams, 1);   /* "$" or "+": resolved here */
+    int only = stream_served_index(c, av->argv + streams_arg, nstreams);   /* woken by this key */
     for (int k = 0; k < nstreams; k++) {
+        if (only >= 0 && k != only) continue;
         const char *key = av->argv[streams_arg + k];
         const char *arg = av->argv[streams_arg + nstreams + k];
         int wrong;
@@ -666,12 +673,20 @@ void cmd_xread(session *c)
     void *h = NULL;
     long served = 0;
     for (int k = 0; k < nstreams; k++) {
+        if (only >= 0 && k != only) continue;
         int wrong;
         stream_value *sv = stream_lookup_read(c, av->argv[streams_arg + k], &wrong);
-        if (!sv || !sv->s->length) continue;
+        if (!sv) continue;
         stream_id top, start = ids[k];
-        stream_last_entry_id(sv->s, &top);
-        if (st_id_cmp(top, start) <= 0) continue;
+        if (only >= 0) {
+            /* As Redis serves a woken reader: the stream's last ID moved
+             * past the reader's, even if those entries are gone again. */
+            if (st_id_cmp(sv->s->last_id, start) <= 0) continue;
+        } else {
+            if (!sv->s->length) continue;
+            stream_last_entry_id(sv->s, &top);
+            if (st_id_cmp(top, start) <= 0) continue;
+        }
         if (!served++) h = reply_defer(c);
         if (c->resp == 2) reply_array(c, 2);
         reply_bulk_sbuf(c, av->argv[streams_arg + k]);
@@ -748,12 +763,12 @@ void cmd_xinfo_stream(session *c)
     reply_map(c, full ? 9 : 10);
     reply_bulk_cstr(c, "length");
     reply_int(c, (long long)st->length);
-    /* Redis reports its radix tree: one key per block; a tree of k keys
-     * has k + 1 nodes for k <= 1 (the shape beyond that is Redis's own). */
+    /* Redis reports its radix tree: one key per block (the block's first
+     * ID), and the nodes of a rax holding those keys (stream.h). */
     reply_bulk_cstr(c, "radix-tree-keys");
     reply_int(c, (long long)nblocks);
     reply_bulk_cstr(c, "radix-tree-nodes");
-    reply_int(c, (long long)nblocks + 1);
+    reply_int(c, (long long)stream_radix_nodes(st));
     reply_bulk_cstr(c, "last-generated-id");
     reply_id(c, st->last_id);
     reply_bulk_cstr(c, "max-deleted-entry-id");

@@ -973,7 +973,10 @@ void cmd_xreadgroup(session *c)
     stream_id *ids = nstreams <= 8 ? stack_ids : xmalloc((size_t)nstreams * sizeof *ids);
     char stack_hist[8];
     char *hist = nstreams <= 8 ? stack_hist : xmalloc((size_t)nstreams);
+    /* A re-run answers only for the stream whose readiness woke it (Redis 7.0). */
+    int only = rerun ? stream_served_index(c, a->argv + streams_arg, nstreams) : -1;
     for (int i = 0; i < nstreams; i++) {
+        if (only >= 0 && i != only) continue;
         sbuf key = a->argv[streams_arg + i], ida = a->argv[streams_arg + nstreams + i];
         int wrongtype;
         stream_value *sv = stream_lookup_read(c, key, &wrongtype);
@@ -1009,12 +1012,17 @@ void cmd_xreadgroup(session *c)
     long served = 0;
     void *h = NULL;
     for (int i = 0; i < nstreams; i++) {
+        if (only >= 0 && i != only) continue;
         sbuf key = a->argv[streams_arg + i];
         int wrongtype;
         stream_value *sv = stream_lookup_read(c, key, &wrongtype);
         cg_group *g = cg_find(sv->groups, gname, sbuf_len(gname));
         stream_id last;
-        int fresh = !hist[i] && stream_last_entry_id(sv->s, &last) && st_id_cmp(last, g->last_id) > 0;
+        int fresh;
+        if (only >= 0)   /* woken: served once the last ID passed the group's, as Redis */
+            fresh = !hist[i] && st_id_cmp(sv->s->last_id, g->last_id) > 0;
+        else
+            fresh = !hist[i] && stream_last_entry_id(sv->s, &last) && st_id_cmp(last, g->last_id) > 0;
         if (!hist[i] && !fresh) continue;
         /* As Redis, the consumer is created (and seen) only when served. */
         cg_consumer *cons = get_consumer(c, key, g, cname, 1);

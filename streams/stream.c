@@ -586,6 +586,44 @@ void stream_free(stream *s)
 size_t stream_memory(const stream *s) { return s->alloc; }
 size_t stream_nblocks(const stream *s) { return s->nblocks; }
 
+#define RAX_KEY 16
+
+/* rax_count: nodes of the rax subtree holding keys k[lo..hi) (sorted,
+ * distinct, RAX_KEY bytes each) that all agree on their first depth bytes,
+ * counted from the node reached after those bytes. */
+static size_t rax_count(const unsigned char (*k)[RAX_KEY], size_t lo, size_t hi, int depth)
+{
+    if (depth == RAX_KEY) return 1;                       /* the key's own (leaf) node */
+    if (hi - lo == 1) return 2;                           /* one compressed run, then the leaf */
+    int common = depth;                                   /* sorted: first and last bound the rest */
+    while (common < RAX_KEY && k[lo][common] == k[hi - 1][common]) common++;
+    if (common > depth) return 1 + rax_count(k, lo, hi, common);   /* a compressed run */
+    size_t n = 1;                                         /* a branching node */
+    for (size_t i = lo; i < hi;) {
+        size_t j = i + 1;
+        while (j < hi && k[j][depth] == k[i][depth]) j++;
+        n += rax_count(k, i, j, depth + 1);
+        i = j;
+    }
+    return n;
+}
+
+size_t stream_radix_nodes(const stream *s)
+{
+    if (!s->nblocks) return 1;
+    unsigned char (*k)[RAX_KEY] = xmalloc(s->nblocks * RAX_KEY);
+    size_t n = 0;
+    for (const st_node *l = s->first_leaf; l; l = l->next)
+        for (uint32_t i = 0; i < l->n; i++, n++)
+            for (int b = 0; b < 8; b++) {
+                k[n][b] = (unsigned char)(l->key[i].ms >> (56 - 8 * b));
+                k[n][8 + b] = (unsigned char)(l->key[i].seq >> (56 - 8 * b));
+            }
+    size_t nodes = rax_count((const unsigned char (*)[RAX_KEY])k, 0, n, 0);
+    xfree(k);
+    return nodes;
+}
+
 /* new_block opens a block for an entry with ID id and the given names. */
 static st_block *new_block(stream *s, stream_id id, size_t nfields,
                            const unsigned char *const *names, const size_t *nlens)

@@ -198,6 +198,13 @@ size_t stream_memory(const stream *s);
 /* stream_nblocks returns how many blocks the index holds (tests, DEBUG). */
 size_t stream_nblocks(const stream *s);
 
+/* stream_radix_nodes returns the node count of a Redis rax holding the
+ * blocks' first IDs as 16-byte big-endian keys (XINFO STREAM's
+ * radix-tree-nodes): a compressed trie with a node per unary run, per
+ * branching point and per key end, plus the root; 1 when empty.  Equal to
+ * Redis's figure whenever the blocks split where Redis's nodes do.  O(blocks). */
+size_t stream_radix_nodes(const stream *s);
+
 /* st_iter_init starts a walk over live entries with start <= ID <= end,
  * ascending, or descending if rev.  Exclusive bounds are the caller's job
  * (st_id_incr / st_id_decr).  Costs O(log blocks) to position. */

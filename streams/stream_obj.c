@@ -18,6 +18,7 @@
 #include "stream_obj.h"
 #include "server.h"
 #include "alloc.h"
+#include "blocking.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -168,6 +169,7 @@ obj *stream_obj_new(struct server *s)
     if (mb < 0) mb = 0;
     if (mb > UINT32_MAX) mb = UINT32_MAX;
     if (me < 0) me = 0;
+    if (me > UINT32_MAX) me = UINT32_MAX;
     stream_value *sv = xmalloc(sizeof *sv);
     sv->s = stream_new((uint32_t)mb, (uint32_t)me);
     sv->groups = NULL;
@@ -193,4 +195,13 @@ stream_value *stream_lookup_write(struct session *c, sbuf key, int *wrongtype)
 stream_value *stream_lookup_read(struct session *c, sbuf key, int *wrongtype)
 {
     return check_stream(db_lookup_read(c->srv, c->db, key, 0), wrongtype);
+}
+
+int stream_served_index(struct session *c, const sbuf *keys, int n)
+{
+    const char *k = block_served_key(c);
+    if (!k) return -1;
+    for (int i = 0; i < n; i++)
+        if (sbuf_len(keys[i]) == sbuf_len(k) && !memcmp(keys[i], k, sbuf_len(k))) return i;
+    return -1;
 }

@@ -39,6 +39,12 @@ obj *stream_obj_new(struct server *s);
 stream_value *stream_lookup_write(struct session *c, sbuf key, int *wrongtype);
 stream_value *stream_lookup_read(struct session *c, sbuf key, int *wrongtype);
 
+/* stream_served_index: while a blocked XREAD / XREADGROUP is re-run because
+ * one of its keys became ready, the index in keys[0..n) of that key (its
+ * first occurrence), else -1.  As Redis 7.0, such a wake-up answers for
+ * that one stream only (blocking.h: block_served_key). */
+int stream_served_index(struct session *c, const sbuf *keys, int n);
+
 /* ---- provided by the group side (cmd_xgroup.c) -------------------------- */
 
 /* Free / deep-copy / measure a stream's groups (NULL allowed). */

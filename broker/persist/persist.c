@@ -297,7 +297,7 @@ int persist_debug_reload(server *s, int save)
     replay r;
     replay_init(&r, s);
     int rc = access(path, F_OK) == 0 ? snapshot_replay_file(&r, path, 1, &st, err, sizeof err) : -1;
-    if (rc != 0 && access(path, F_OK) != 0) snprintf(err, sizeof err, "%s: %s", path, strerror(errno));
+    if (rc != 0 && access(path, F_OK) != 0) snprintf(err, sizeof err, "%.1500s: %s", path, strerror(errno));
     replay_finish(&r);
     s->dirty = dirty;   /* loading is not a change */
     if (rc != 0) {
@@ -410,7 +410,7 @@ static void child_done(server *s, int status)
                        keys, bytes);
             return;
         }
-        snprintf(why, sizeof why, "switching the manifest: %s", err);
+        snprintf(why, sizeof why, "switching the manifest: %.600s", err);
     }
     aof_rewrite_failed(s);
     p->last_rewrite_ok = 0;

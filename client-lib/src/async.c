@@ -28,6 +28,15 @@
  * leaves a pending send aio unfinished for ever when a receive posted
  * early is cancelled.)
  *
+ * Batches (docs/protocol.md, "Batches").  User commands given while the
+ * client is corked (rill_async_cork) wait in the queue, marked packable;
+ * flush_queue (from rill_async_uncork, or at the end of
+ * rill_async_process when uncorked inside a callback) packs consecutive
+ * packable commands into one batch areq (at most RILL_BATCH_MAX commands,
+ * about RILL_BATCH_BYTES), which keeps each command's id, callback and
+ * argument in subs[] and runs them in order when the batch's reply comes.
+ * A batch counts as one in max_in_flight (one NNG context, one message).
+ *
  * Ownership: an areq belongs to the app thread while queued, to NNG while
  * in flight (on the inflight list), and to the app thread again once on
  * the done list.  Areqs are recycled through a small free list (their ctx
@@ -66,6 +75,9 @@ typedef struct areq {
     struct areq *next;       /* queue, done list or free list */
     struct areq *iprev, *inext;   /* inflight list (under mu) */
     struct areq *all_next;
+    struct asub { uint64_t id; rill_reply_cb *cb; void *arg; } *subs;   /* a batch's commands */
+    int nsub;                /* 0: a single request */
+    int packable;            /* queued while corked: may share a batch */
 } areq;
 
 struct rill_async {
@@ -98,6 +110,7 @@ struct rill_async {
     int poll_out, poll_backoff;
     nng_aio *timer;
     int keep;                /* set by rill_async_keep_reply */
+    int corked, in_process;
     rill_connect_cb *conn_cb;
     void *conn_arg;
     rill_error_cb *err_cb;
@@ -245,6 +258,8 @@ static areq *areq_get(rill_async *ac)
     r->arg = NULL;
     r->out = r->in = NULL;
     r->next = NULL;
+    r->subs = NULL;
+    r->nsub = r->packable = 0;
     return r;
 }
 
@@ -254,6 +269,9 @@ static void areq_put(rill_async *ac, areq *r)
     if (r->out) nng_msg_free(r->out);
     if (r->in) nng_msg_free(r->in);
     r->out = r->in = NULL;
+    free(r->subs);
+    r->subs = NULL;
+    r->nsub = 0;
     r->stage = S_IDLE;
     r->next = ac->pool;
     ac->pool = r;
@@ -311,18 +329,86 @@ static int transmit(rill_async *ac, areq *r, int internal)
     nng_ctx_send(r->ctx, r->aio);
     pthread_mutex_unlock(&ac->mu);
     ac->ninflight++;
-    if (r->kind == K_USER) ac->nuser_inflight++;
+    if (r->kind == K_USER) ac->nuser_inflight += r->nsub ? r->nsub : 1;
     return 0;
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    for (; v >= 0x80; v >>= 7) n++;
+    return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    for (; v >= 0x80; v >>= 7) *p++ = (uint8_t)(v | 0x80);
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* pack takes the queue's head, and the single requests after it that fit,
+ * off the queue: one areq to send (a batch when there were several). */
+static areq *pack(rill_async *ac)
+{
+    areq *h = ac->q_head;
+    int k = 0;
+    size_t bytes = 0;
+    for (areq *r = h; r && r->packable && !r->nsub && k < RILL_BATCH_MAX; r = r->next) {
+        size_t e = nng_msg_len(r->out);
+        if (k > 0 && bytes + e > RILL_BATCH_BYTES) break;
+        bytes += 1 + varint_len(e) + e;
+        k++;
+    }
+    areq *b = k > 1 ? areq_get(ac) : NULL;
+    if (b) {
+        b->id = ac->next_id++;
+        b->subs = malloc((size_t)k * sizeof *b->subs);
+        if (!b->subs || nng_msg_alloc(&b->out, 1 + varint_len(b->id) + bytes) != 0) {
+            areq_put(ac, b);
+            b = NULL;
+        }
+    }
+    if (!b) {   /* one request (or out of memory: send them one by one) */
+        ac->q_head = h->next;
+        if (!ac->q_head) ac->q_tail = NULL;
+        ac->nqueued -= h->nsub ? h->nsub : 1;
+        h->next = NULL;
+        return h;
+    }
+    uint8_t *p = nng_msg_body(b->out);
+    *p++ = 0x08;   /* Request.id */
+    p = put_varint(p, b->id);
+    for (int i = 0; i < k; i++) {
+        areq *r = ac->q_head;
+        ac->q_head = r->next;
+        size_t e = nng_msg_len(r->out);
+        *p++ = 0x1a;   /* Request.batch, length-delimited */
+        p = put_varint(p, e);
+        memcpy(p, nng_msg_body(r->out), e);
+        p += e;
+        b->subs[i] = (struct asub){r->id, r->cb, r->arg};
+        areq_put(ac, r);
+    }
+    if (!ac->q_head) ac->q_tail = NULL;
+    ac->nqueued -= k;
+    b->nsub = k;
+    b->kind = K_USER;
+    return b;
 }
 
 static void flush_queue(rill_async *ac)
 {
     while (ac->q_head && ac->ninflight < ac->o.max_in_flight) {
-        areq *r = ac->q_head, *next = r->next;   /* read before sending: once sent, on_aio owns r->next */
-        if (transmit(ac, r, 0) != 0) return;
-        ac->q_head = next;
-        if (!ac->q_head) ac->q_tail = NULL;
-        ac->nqueued--;
+        areq *r = pack(ac);
+        if (transmit(ac, r, 0) != 0) {   /* not connected: back at the head */
+            r->stage = S_QUEUED;
+            r->next = ac->q_head;
+            ac->q_head = r;
+            if (!ac->q_tail) ac->q_tail = r;
+            ac->nqueued += r->nsub ? r->nsub : 1;
+            return;
+        }
     }
 }
 
@@ -398,10 +484,49 @@ static void handshake(rill_async *ac, unsigned long downs_seen)
 }
 
 /* complete runs r's callback (or the library's own handling) and recycles it. */
+static void complete_batch(rill_async *ac, areq *r)
+{
+    ac->nuser_inflight -= r->nsub;
+    int code = RILL_OK;
+    char err[160] = "";
+    rill_reply *stack[64], **replies = r->nsub <= 64 ? stack : calloc((size_t)r->nsub, sizeof *replies);
+    uint64_t idstack[64], *ids = r->nsub <= 64 ? idstack : calloc((size_t)r->nsub, sizeof *ids);
+    if (!replies || !ids) {
+        code = RILL_ENOMEM;
+    } else if (r->rv != 0) {
+        code = r->lost ? RILL_ECLOSED : map_rv(r->rv);
+    } else {
+        for (int i = 0; i < r->nsub; i++) ids[i] = r->subs[i].id;
+        uint64_t id = 0;
+        code = rill_decode_batch_reply(nng_msg_body(r->in), nng_msg_len(r->in), &id, (size_t)r->nsub, ids, replies,
+                                       err, sizeof err);
+        if (code == RILL_OK && id != r->id) {
+            for (int i = 0; i < r->nsub; i++) rill_reply_free(replies[i]);
+            code = RILL_EPROTO;
+        }
+    }
+    for (int i = 0; i < r->nsub; i++) {
+        rill_reply *reply = code == RILL_OK ? replies[i] : NULL;
+        if (r->subs[i].cb) {
+            ac->keep = 0;
+            r->subs[i].cb(ac, code, reply, r->subs[i].arg);
+            if (ac->keep) reply = NULL;
+        }
+        rill_reply_free(reply);
+    }
+    if (replies != stack) free(replies);
+    if (ids != idstack) free(ids);
+    areq_put(ac, r);
+}
+
 static void complete(rill_async *ac, areq *r)
 {
     nng_aio_wait(r->aio);   /* on_aio may still be returning: reuse the aio only after */
     ac->ninflight--;
+    if (r->nsub) {
+        complete_batch(ac, r);
+        return;
+    }
     if (r->kind == K_USER) ac->nuser_inflight--;
     int code = RILL_OK;
     rill_reply *reply = NULL;
@@ -543,12 +668,14 @@ int rill_async_process(rill_async *ac)
     pthread_mutex_unlock(&ac->mu);
 
     int ran = 0;
+    ac->in_process++;   /* rill_async_uncork in a callback: packed once the callbacks return */
     while (done) {
         areq *r = done;
         done = r->next;
-        if (r->kind == K_USER) ran++;
+        if (r->kind == K_USER) ran += r->nsub ? r->nsub : 1;
         complete(ac, r);
     }
+    ac->in_process--;
     if (downs != ac->seen_downs) {
         ac->seen_downs = downs;
         if (ac->was_up) {
@@ -579,13 +706,27 @@ int rill_async_command(rill_async *ac, rill_reply_cb *cb, void *arg, int argc, c
     int code;
     areq *r = build(ac, K_USER, cb, arg, argc, argv, argvlen, &code);
     if (!r) return code;
-    if (!ac->q_head && ac->ninflight < ac->o.max_in_flight && transmit(ac, r, 0) == 0) return RILL_OK;
+    if (!ac->q_head && !ac->corked && ac->ninflight < ac->o.max_in_flight && transmit(ac, r, 0) == 0)
+        return RILL_OK;
+    r->packable = ac->corked;
     r->stage = S_QUEUED;
     if (ac->q_tail) ac->q_tail->next = r;
     else ac->q_head = r;
     ac->q_tail = r;
     ac->nqueued++;
     return RILL_OK;
+}
+
+void rill_async_cork(rill_async *ac)
+{
+    if (ac) ac->corked = 1;
+}
+
+void rill_async_uncork(rill_async *ac)
+{
+    if (!ac) return;
+    ac->corked = 0;
+    if (!ac->in_process) flush_queue(ac);
 }
 
 int rill_async_commandf(rill_async *ac, rill_reply_cb *cb, void *arg, const char *fmt, ...)
@@ -638,6 +779,16 @@ int rill_async_psubscribe(rill_async *ac, const char *pattern, rill_message_cb *
 int rill_async_unsubscribe(rill_async *ac, const char *channel) { return sub_change(ac, channel, 0, 0, NULL, NULL); }
 int rill_async_punsubscribe(rill_async *ac, const char *pattern) { return sub_change(ac, pattern, 1, 0, NULL, NULL); }
 
+static void cancel_cbs(rill_async *ac, areq *r)
+{
+    if (r->nsub) {
+        for (int i = 0; i < r->nsub; i++)
+            if (r->subs[i].cb) r->subs[i].cb(ac, RILL_ECANCELED, NULL, r->subs[i].arg);
+    } else if (r->cb) {
+        r->cb(ac, RILL_ECANCELED, NULL, r->arg);
+    }
+}
+
 void rill_async_close(rill_async *ac)
 {
     if (!ac) return;
@@ -652,12 +803,12 @@ void rill_async_close(rill_async *ac)
     while (done) {
         areq *r = done;
         done = r->next;
-        if (r->kind == K_USER && r->cb) r->cb(ac, RILL_ECANCELED, NULL, r->arg);
+        if (r->kind == K_USER) cancel_cbs(ac, r);
     }
     while (ac->q_head) {
         areq *r = ac->q_head;
         ac->q_head = r->next;
-        if (r->cb) r->cb(ac, RILL_ECANCELED, NULL, r->arg);
+        cancel_cbs(ac, r);
     }
     while (ac->all) {
         areq *r = ac->all;
@@ -665,6 +816,7 @@ void rill_async_close(rill_async *ac)
         if (r->out) nng_msg_free(r->out);
         if (r->in) nng_msg_free(r->in);
         nng_aio_free(r->aio);
+        free(r->subs);
         free(r);
     }
     nng_aio_free(ac->timer);

@@ -1,7 +1,8 @@
 /* fuzz_native_codec.c — libFuzzer target for the native Request decoder.
  * Any input must decode or fail with a NATIVE_E* code, never crash or leak;
  * a decoded request must hold at least one argument whose bytes lie inside
- * the input.  The same bytes also go through native_parse_push (the POLL
+ * the input; a batch's entries must lie inside the input and decode the
+ * same way.  The same bytes also go through native_parse_push (the POLL
  * path's RESP reader): it takes at most the input, and a value only with a
  * non-zero count. */
 #include <stddef.h>
@@ -23,6 +24,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (total > size) abort();
     } else if (a.argc != 0) {
         abort();
+    } else if (rc == NATIVE_BATCH) {
+        /* A batch: list its entries (each inside the body, at most
+         * NATIVE_MAX_BATCH) and decode each as the listener does. */
+        int n = native_batch_entries(data, size, NULL, 0);
+        if (n < 1 || n > NATIVE_MAX_BATCH) abort();
+        native_span *sp = malloc((size_t)n * sizeof *sp);
+        if (!sp) return 0;
+        if (native_batch_entries(data, size, sp, n) != n) abort();
+        for (int i = 0; i < n; i++) {
+            if (sp[i].off > size || sp[i].len > size - sp[i].off) abort();
+            uint64_t eid;
+            int erc = native_decode_request(data + sp[i].off, sp[i].len, 0, &eid, &a);
+            if ((erc == NATIVE_OK) != (a.argc > 0)) abort();
+            argv_reset(&a);
+        }
+        free(sp);
     }
     argv_free(&a);
 

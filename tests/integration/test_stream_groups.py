@@ -560,6 +560,109 @@ class GroupsBlocking(harness.DiffTestCase):
         self.both("RPUSH", "l", "y")
         self.assertEqual(lists[0].read_raw(), lists[1].read_raw())
 
+    def read_both(self, pair):
+        ra, rb = pair[0].read_raw(), pair[1].read_raw()
+        self.assertEqual(ra, rb)
+        return ra
+
+    def exec_both(self, *cmds):
+        self.both("MULTI")
+        for cmd in cmds:
+            self.both(*cmd)
+        ra, rb = self.both("EXEC")
+        self.assertEqual(ra, rb)
+
+    def test_several_streams_answer_for_the_first_ready(self):
+        for proto in ("2", "3"):
+            self.both("FLUSHALL")
+            self.both("XGROUP", "CREATE", "a", "g", "$", "MKSTREAM")
+            self.both("XGROUP", "CREATE", "b", "g", "$", "MKSTREAM")
+            pair = (self.rill.conn(), self.redis.conn())
+            for c in pair:
+                c.cmd("HELLO", proto)
+                c.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "a", "b", ">", ">")
+            time.sleep(0.1)
+            self.exec_both(("XADD", "b", "2-1", "f", "v"), ("XADD", "a", "2-1", "f", "v"))
+            ra = self.read_both(pair)
+            self.assertIn(b"\r\nb\r\n", ra)
+            self.assertNotIn(b"\r\na\r\n", ra)
+            for c in pair:
+                c.close()
+            # a's entry is still undelivered, b's pending for c
+            self.assertEqual(*self.both("XINFO", "GROUPS", "a"))
+            self.assertEqual(*self.both("XPENDING", "b", "g"))
+            self.assertEqual(*self.both("XPENDING", "a", "g"))
+
+    def test_other_stream_deleted_while_served(self):
+        self.both("XGROUP", "CREATE", "a", "g", "$", "MKSTREAM")
+        self.both("XGROUP", "CREATE", "b", "g", "$", "MKSTREAM")
+        rs = self.readers(1, key="a", extra=())
+        pair = (self.rill.conn(), self.redis.conn())
+        for c in pair:
+            c.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "a", "b", ">", ">")
+        time.sleep(0.1)
+        self.exec_both(("XADD", "a", "2-1", "f", "v"), ("XADD", "a", "3-1", "f", "v"), ("DEL", "b"))
+        self.read_both(rs[0])              # c0 gets a's entries (arrived first)
+        # the second reader: a had nothing left for it, b is gone
+        self.assertEqual(self.read_both(pair), b"-UNBLOCKED the stream key no longer exists\r\n")
+        for c in pair + rs[0]:
+            c.close()
+
+    def test_added_then_deleted_serves_empty(self):
+        self.both("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        rs = self.readers(1)
+        self.exec_both(("XADD", "s", "1-1", "f", "v"), ("XDEL", "s", "1-1"))
+        self.assertEqual(self.read_both(rs[0]), b"*1\r\n*2\r\n$1\r\ns\r\n*0\r\n")
+        ra, rb = self.both("XINFO", "CONSUMERS", "s", "g")   # c0 created; idle masked
+        self.assertEqual(ra.split(b"idle")[0], rb.split(b"idle")[0])
+        self.assertEqual(*self.both("XINFO", "GROUPS", "s"))
+        for c in rs[0]:
+            c.close()
+
+    def test_swapdb_wakes_group_readers(self):
+        # db 1 has nothing: the reader learns its stream is gone
+        self.both("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        rs = self.readers(1)
+        self.both("SWAPDB", "0", "1")
+        self.assertEqual(self.read_both(rs[0]), b"-UNBLOCKED the stream key no longer exists\r\n")
+        self.both("FLUSHALL")
+        # db 1 has s without the group: NOGROUP
+        self.both("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        self.both("SELECT", "1")
+        self.both("XADD", "s", "1-1", "f", "v")
+        self.both("SELECT", "0")
+        rs2 = self.readers(1)
+        self.both("SWAPDB", "1", "0")
+        self.assertEqual(self.read_both(rs2[0]),
+                         b"-NOGROUP the consumer group this client was blocked on no longer exists\r\n")
+        self.both("FLUSHALL")
+        # db 1 has s with the group and new entries: served from it
+        self.both("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        self.both("SELECT", "1")
+        entries(self.a, "s", 2)
+        entries(self.b, "s", 2)
+        self.both("XGROUP", "CREATE", "s", "g", "0")
+        self.both("SELECT", "0")
+        rs3 = self.readers(1)
+        self.both("SWAPDB", "0", "1")
+        self.assertTrue(self.read_both(rs3[0]).startswith(b"*1\r\n*2\r\n$1\r\ns\r\n*2\r\n"))
+        self.assertEqual(*self.both("XPENDING", "s", "g"))
+        # db 1 has s with the group and nothing new: keeps waiting
+        self.both("FLUSHALL")
+        self.both("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        self.both("SELECT", "1")
+        self.both("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        self.both("SELECT", "0")
+        rs4 = self.readers(1)
+        self.both("SWAPDB", "0", "1")
+        for c in rs4[0]:
+            c.sock.settimeout(0.3)
+            with self.assertRaises(OSError):
+                c.read_raw()
+        self.both("FLUSHALL")
+        for c in rs[0] + rs2[0] + rs3[0] + rs4[0]:
+            c.close()
+
     def test_timeout_and_noack(self):
         self.both("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
         for c in (self.a, self.b):

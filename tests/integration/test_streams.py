@@ -5,9 +5,11 @@ and asserts byte-identical raw replies, in RESP2 and RESP3: XADD (IDs,
 NOMKSTREAM, trims), XLEN, XRANGE/XREVRANGE, XDEL, XTRIM, XSETID, XREAD,
 XINFO STREAM [FULL], XINFO HELP, every error path, keyspace notifications.
 StreamsBlocking drives rill alone with several connections: blocked XREAD
-readers, timeouts, disconnects, MULTI, "$" and "+".  StreamsLarge reads
-ranges of a 100k-entry stream.
+readers, timeouts, disconnects, MULTI, "$" and "+"; StreamsBlockingDiff
+checks wake-ups (MULTI, SWAPDB) against Redis.  StreamsLarge reads ranges
+of a 100k-entry stream.
 """
+import random
 import shutil
 import tempfile
 import time
@@ -208,9 +210,19 @@ class StreamsDiff(harness.DiffTestCase):
     def test_block_budgets_config(self):
         self.diff(("CONFIG", "GET", "stream-node-max-bytes"), ("CONFIG", "GET", "stream-node-max-entries"),
                   ("CONFIG", "SET", "stream-node-max-entries", "x"), ("CONFIG", "SET", "stream-node-max-bytes", "-1"))
-        # Rill's range for entries is 0..INT_MAX (Redis's 0..LLONG_MAX): same refusal, other bound.
-        self.assertTrue(self.a.cmd("CONFIG", "SET", "stream-node-max-entries", "-1").startswith(b"-ERR CONFIG SET failed"))
+        # entries: a long long (0..LLONG_MAX, strict decimal); bytes: a memory value.
+        bad = ("-1", "9223372036854775808", "-9223372036854775808", "1k", "abc", "1.5", "", " 5", "+5", "05")
+        self.diff(*[("CONFIG", "SET", "stream-node-max-entries", v) for v in bad])
+        self.diff(*[("CONFIG", "SET", "stream-node-max-bytes", v)
+                    for v in ("-1", "9223372036854775808", "abc", "1.5", " 5", "+5")])
         try:
+            for v in ("2147483648", "9223372036854775807"):
+                self.diff(("CONFIG", "SET", "stream-node-max-entries", v), ("CONFIG", "GET", "stream-node-max-entries"),
+                          ("CONFIG", "SET", "stream-node-max-bytes", v), ("CONFIG", "GET", "stream-node-max-bytes"),
+                          ("DEL", "h"), ("XADD", "h", "1-1", "f", "v"), ("XADD", "h", "2-1", "f", "v"),
+                          # ~ trims a LIMIT of 100 x entries, which wraps for LLONG_MAX as in Redis
+                          ("XTRIM", "h", "MAXLEN", "~", "0"), ("XLEN", "h"))
+            self.diff(("CONFIG", "SET", "stream-node-max-bytes", "4096"))
             self.diff(("CONFIG", "SET", "stream-node-max-entries", "2"), ("CONFIG", "GET", "stream-node-max-entries"))
             self.diff(*[("XADD", "s", "%d-1" % i, "f", "v") for i in range(1, 8)])
             # Seven entries in blocks of two: four blocks, as Redis's four nodes.
@@ -220,6 +232,39 @@ class StreamsDiff(harness.DiffTestCase):
             self.diff(("XTRIM", "s", "MAXLEN", "~", "2"), ("XLEN", "s"), ("XRANGE", "s", "-", "+"),
                       ("XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "1"), ("XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "2"),
                       ("XADD", "s", "MAXLEN", "~", "1", "9-1", "a", "b"), ("XLEN", "s"))
+        finally:
+            for conn in (self.a, self.b):
+                conn.cmd("CONFIG", "SET", "stream-node-max-entries", "100")
+                conn.cmd("CONFIG", "SET", "stream-node-max-bytes", "4096")
+
+    def test_radix_tree_counts_random(self):
+        """radix-tree-keys / -nodes after random appends (IDs spread over
+        many byte positions), trims and deletes, with small node budgets."""
+        rnd = random.Random(7)
+        try:
+            for trial in range(12):
+                me = str(rnd.choice([1, 2, 3, 5, 100]))
+                self.diff(("DEL", "s"), ("CONFIG", "SET", "stream-node-max-entries", me))
+                ms = rnd.choice([1, 255, 65535, 1700000000000, 2 ** 40])
+                for i in range(150):
+                    ms += rnd.choice([0, 1, 1, 7, 255, 256, 100000, 2 ** 33])
+                    op = rnd.random()
+                    if op < 0.85:
+                        cmd = ("XADD", "s", "%d-%d" % (ms, i), "f", "v")
+                    elif op < 0.93:
+                        cmd = ("XTRIM", "s", "MAXLEN", rnd.choice(["=", "~"]), str(rnd.randint(0, 50)))
+                    else:
+                        first = harness.parse(self.a.cmd("XRANGE", "s", "-", "+", "COUNT", "20"))
+                        if not first:
+                            continue
+                        cmd = ("XDEL", "s", rnd.choice(first)[0].decode())
+                    self.diff(cmd)
+                    if i % 5 == 0 or cmd[0] != "XADD":
+                        self.diff(("XINFO", "STREAM", "s"))
+                self.diff(("XINFO", "STREAM", "s", "FULL"))
+            # a stream with no entry left (one empty root node) and no stream
+            self.diff(("XTRIM", "s", "MAXLEN", "0"), ("XINFO", "STREAM", "s"),
+                      ("DEL", "s"), ("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"), ("XINFO", "STREAM", "s"))
         finally:
             for conn in (self.a, self.b):
                 conn.cmd("CONFIG", "SET", "stream-node-max-entries", "100")
@@ -440,6 +485,99 @@ class StreamsBlocking(harness.RillTestCase):
         self.assertEqual(n + left, 1000)
         self.assertTrue(150 <= left < 250, left)
         self.assertEqual(self.c.cmd("XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "100"), b":100\r\n")
+
+
+class StreamsBlockingDiff(harness.DiffTestCase):
+    """Blocked XREAD woken by MULTI/EXEC and SWAPDB, side by side with Redis:
+    a wake-up answers for the one stream that became ready first."""
+
+    def both(self, *args):
+        return [c.cmd(*args) for c in (self.a, self.b)]
+
+    def blocked(self, *args):
+        pair = (self.rill.conn(), self.redis.conn())
+        for c in pair:
+            c.send(*args)
+        time.sleep(0.1)
+        return pair
+
+    def assert_woken(self, pair, expect=None):
+        ra, rb = pair[0].read_raw(), pair[1].read_raw()
+        self.assertEqual(ra, rb)
+        if expect is not None:
+            self.assertEqual(ra, expect)
+        for c in pair:
+            c.close()
+
+    def assert_still_blocked(self, pair):
+        for c in pair:
+            c.sock.settimeout(0.3)
+            with self.assertRaises(OSError):
+                c.read_raw()
+            c.close()
+
+    def exec_both(self, *cmds):
+        self.both("MULTI")
+        for cmd in cmds:
+            self.both(*cmd)
+        self.assertEqual(*self.both("EXEC"))
+
+    def test_answers_for_the_first_ready_stream_only(self):
+        self.both("XADD", "a", "1-1", "f", "v")
+        self.both("XADD", "b", "1-1", "f", "v")
+        for n, proto in ((2, "2"), (3, "3")):
+            r = self.blocked("HELLO", proto)
+            for c in r:
+                c.read_raw()
+                c.send("XREAD", "BLOCK", "0", "STREAMS", "a", "b", "$", "$")
+            time.sleep(0.1)
+            self.exec_both(("XADD", "b", "%d-1" % n, "f", "v"), ("XADD", "a", "%d-1" % n, "f", "v"))
+            ra = r[0].read_raw()
+            self.assertEqual(ra, r[1].read_raw())
+            self.assertIn(b"\r\nb\r\n", ra)
+            self.assertNotIn(b"\r\na\r\n", ra)
+            for c in r:
+                c.close()
+
+    def test_answers_for_the_first_ready_stream_explicit_ids(self):
+        self.both("XADD", "a", "1-1", "f", "v")
+        self.both("XADD", "b", "1-1", "f", "v")
+        r = self.blocked("XREAD", "COUNT", "5", "BLOCK", "0", "STREAMS", "a", "b", "1-1", "$")
+        self.exec_both(("XADD", "b", "2-1", "f", "v"), ("XADD", "a", "2-1", "f", "v"))
+        self.assert_woken(r, b"*1\r\n*2\r\n$1\r\nb\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n")
+
+    def test_other_stream_replaced_by_string(self):
+        self.both("XADD", "a", "1-1", "f", "v")
+        self.both("XADD", "b", "1-1", "f", "v")
+        r = self.blocked("XREAD", "BLOCK", "0", "STREAMS", "a", "b", "$", "$")
+        self.exec_both(("DEL", "b"), ("SET", "b", "x"), ("XADD", "a", "2-1", "f", "v"))
+        self.assert_woken(r, b"*1\r\n*2\r\n$1\r\na\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n")
+
+    def test_added_then_deleted_serves_empty(self):
+        self.both("XADD", "a", "1-1", "f", "v")
+        r = self.blocked("XREAD", "BLOCK", "0", "STREAMS", "a", "$")
+        self.exec_both(("XADD", "a", "2-1", "f", "v"), ("XDEL", "a", "2-1"))
+        self.assert_woken(r, b"*1\r\n*2\r\n$1\r\na\r\n*0\r\n")
+
+    def test_swapdb_serves_new_stream(self):
+        self.both("XADD", "s", "1-1", "f", "v")
+        self.both("SELECT", "1")
+        self.both("XADD", "s", "5-1", "f", "w")
+        self.both("SELECT", "0")
+        r = self.blocked("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        self.both("SWAPDB", "0", "1")
+        self.assert_woken(r, b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nw\r\n")
+        self.both("FLUSHALL")
+
+    def test_swapdb_key_gone_or_older_keeps_waiting(self):
+        self.both("XADD", "s", "3-1", "f", "v")
+        r = self.blocked("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+        self.both("SWAPDB", "0", "1")                # s is gone from db 0: XREAD waits
+        self.both("XADD", "s", "2-1", "f", "v")      # a new s, below the reader's ID
+        self.both("SWAPDB", "0", "1")
+        self.both("SWAPDB", "0", "1")
+        self.assert_still_blocked(r)
+        self.both("FLUSHALL")
 
 
 class StreamsRestart(unittest.TestCase):

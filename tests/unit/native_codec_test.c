@@ -54,6 +54,71 @@ static void test_valid(void **state)
     free(buf);
 }
 
+/* Batches: entries listed in order; argv + batch, wrong wire type, too many. */
+static void test_batch(void **state)
+{
+    /* {id 7, batch [{id 8, argv "PING"}, {id 9, argv "GET","k"}]} */
+    const uint8_t body[] = {0x08, 7, 0x1a, 8, 0x08, 8, 0x12, 4, 'P', 'I', 'N', 'G',
+                            0x1a, 10, 0x08, 9, 0x12, 3, 'G', 'E', 'T', 0x12, 1, 'k'};
+    uint64_t id;
+    argv_t a;
+    assert_int_equal(decode(body, sizeof body, 0, &id, &a), NATIVE_BATCH);
+    assert_int_equal(id, 7);
+    assert_int_equal(a.argc, 0);
+    native_span sp[2];
+    assert_int_equal(native_batch_entries(body, sizeof body, NULL, 0), 2);
+    assert_int_equal(native_batch_entries(body, sizeof body, sp, 2), 2);
+    assert_int_equal(native_decode_request(body + sp[1].off, sp[1].len, 0, &id, &a), NATIVE_OK);
+    assert_int_equal(id, 9);
+    assert_int_equal(a.argc, 2);
+    assert_string_equal(a.argv[1], "k");
+    argv_free(&a);
+
+    const uint8_t mixed[] = {0x12, 1, 'X', 0x1a, 2, 0x08, 1};
+    assert_int_equal(decode(mixed, sizeof mixed, 0, &id, &a), NATIVE_EMIXED);
+    argv_free(&a);
+    const uint8_t varint3[] = {0x18, 1};
+    assert_int_equal(decode(varint3, sizeof varint3, 0, &id, &a), NATIVE_EPARSE);
+    argv_free(&a);
+    const uint8_t truncated[] = {0x1a, 5, 0x08, 1};
+    assert_int_equal(decode(truncated, sizeof truncated, 0, &id, &a), NATIVE_EPARSE);
+    argv_free(&a);
+
+    size_t n = (NATIVE_MAX_BATCH + 1) * 2;
+    uint8_t *many = calloc(n, 1);
+    for (size_t i = 0; i < n; i += 2) many[i] = 0x1a;   /* empty entries */
+    assert_int_equal(decode(many, n, 0, &id, &a), NATIVE_ETOOMANYBATCH);
+    assert_int_equal(decode(many, n - 2, 0, &id, &a), NATIVE_BATCH);
+    argv_free(&a);
+    free(many);
+}
+
+static void test_batch_reply(void **state)
+{
+    Rill__Value ok = RILL__VALUE__INIT, num = RILL__VALUE__INIT;
+    ok.kind = RILL__VALUE__KIND__SIMPLE;
+    ok.str.data = (uint8_t *)"OK";
+    ok.str.len = 2;
+    num.kind = RILL__VALUE__KIND__INTEGER;
+    num.integer = 300;
+    uint64_t ids[] = {5, 200};
+    Rill__Value *vals[] = {&ok, &num};
+    size_t n = native_batch_reply_size(1000, 2, ids, vals);
+    uint8_t *buf = malloc(n);
+    assert_int_equal(native_encode_batch_reply(1000, 2, ids, vals, buf), n);
+    Rill__Reply *r = rill__reply__unpack(NULL, n, buf);
+    assert_non_null(r);
+    assert_int_equal(r->id, 1000);
+    assert_null(r->value);
+    assert_int_equal(r->n_batch, 2);
+    assert_int_equal(r->batch[0]->id, 5);
+    assert_memory_equal(r->batch[0]->value->str.data, "OK", 2);
+    assert_int_equal(r->batch[1]->id, 200);
+    assert_int_equal(r->batch[1]->value->integer, 300);
+    rill__reply__free_unpacked(r, NULL);
+    free(buf);
+}
+
 static void test_binary_and_empty_args(void **state)
 {
     /* id absent (0), argv "ECHO", "" and "a\0b". */
@@ -407,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_parse_push_message),
         cmocka_unit_test(test_parse_push_bad),
         cmocka_unit_test(test_raw_push_hook),
+        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_batch_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,9 @@
  *                  [-t set,get,lpush,rpop,xadd,ping,incr] [-r keyspace] [--csv] [-q]
  *
  * Each test sends -n requests spread over -c async clients (librill's
- * rill_async), each keeping -P requests in flight (at most 64, the
- * protocol's limit per connection).  One thread drives every client through
+ * rill_async), each sending its -P requests as one batch message (at most
+ * 1024, the protocol's batch limit) and the next -P once all are answered,
+ * as redis-benchmark pipelines.  One thread drives every client through
  * poll() on their descriptors; NNG's own threads do the socket I/O.
  * Latency is measured per request from the moment it is handed to the
  * library to its callback, and reported as p50/p99/p99.9 in milliseconds
@@ -93,9 +94,13 @@ static void on_reply(rill_async *ac, int err, rill_reply *r, void *arg)
     send_one(cl);
 }
 
+/* send_one sends the client's next -P requests as one batch (one message)
+ * once all of its previous ones are answered, as redis-benchmark does. */
 static void send_one(client *cl)
 {
     bench *b = cl->b;
+    if (cl->inflight > 0) return;
+    rill_async_cork(cl->ac);
     while (cl->inflight < b->pipeline && b->sent < b->total) {
         char key[64];   /* as redis-benchmark: key:<12 digits>, counter:<12 digits> for INCR */
         const char *prefix = !strcmp(b->test, "incr") ? "counter" : "key";
@@ -127,6 +132,7 @@ static void send_one(client *cl)
         cl->inflight++;
         b->sent++;
     }
+    rill_async_uncork(cl->ac);
 }
 
 static int known(const char *t)
@@ -144,7 +150,7 @@ static void usage(FILE *f)
           "  -u URL      server (default tcp://127.0.0.1:7379)\n"
           "  -c N        parallel connections (default 50)\n"
           "  -n N        requests per test (default 100000)\n"
-          "  -P N        requests in flight per connection (default 1, at most 64)\n"
+          "  -P N        requests per batch message per connection (default 1, at most 1024)\n"
           "  -d N        value size in bytes for SET/LPUSH/XADD (default 3)\n"
           "  -t LIST     comma-separated: ping,set,get,incr,lpush,rpop,xadd (default set,get,lpush,rpop,xadd)\n"
           "  -r N        spread keys over N random names (default: one key)\n"
@@ -178,9 +184,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (clients < 1 || clients > 10000 || total < 1 || pipeline < 1 || pipeline > RILL_MAX_PIPELINE || datasize < 0 ||
+    if (clients < 1 || clients > 10000 || total < 1 || pipeline < 1 || pipeline > 1024 || datasize < 0 ||
         datasize > 64 * 1024 * 1024 || keyspace < 0) {
-        fprintf(stderr, "rill-benchmark: -c 1..10000, -n >= 1, -P 1..%d, -d 0..64MB, -r >= 0\n", RILL_MAX_PIPELINE);
+        fprintf(stderr, "rill-benchmark: -c 1..10000, -n >= 1, -P 1..1024, -d 0..64MB, -r >= 0\n");
         return 2;
     }
     char *list = strdup(tests);
@@ -200,7 +206,7 @@ int main(int argc, char **argv)
     b.value = malloc((size_t)datasize + 1);
     memset(b.value, 'x', (size_t)datasize);
     b.seed = 12345;
-    rill_async_opts opts = {.max_in_flight = pipeline};
+    rill_async_opts opts = {.max_in_flight = pipeline < RILL_MAX_PIPELINE ? pipeline : RILL_MAX_PIPELINE};
     for (int i = 0; i < clients; i++) {
         if (rill_async_connect(url, &opts, &cls[i].ac) != RILL_OK) {
             fprintf(stderr, "rill-benchmark: cannot create a client for %s\n", url);

@@ -119,6 +119,17 @@ RILL_API void rill_async_set_connect_cb(rill_async *ac, rill_connect_cb *cb, voi
 RILL_API int rill_async_command(rill_async *ac, rill_reply_cb *cb, void *arg, int argc,
                                 const char *const *argv, const size_t *argvlen);
 
+/* Batching (docs/protocol.md, "Batches").  Commands given while the client
+ * is corked wait; rill_async_uncork sends them packed into batch messages
+ * (one message carrying up to 1024 commands, one reply message carrying
+ * their replies), which costs far less per command than a message each.
+ * Without cork every command is a message of its own, as before.  Each
+ * command still gets its own callback, in order.  Needs a server that knows batches (Rill 0.1 with
+ * Request.batch); an older one answers every command of a batch with
+ * "ERR Protocol error: empty request: argv has no command". */
+RILL_API void rill_async_cork(rill_async *ac);
+RILL_API void rill_async_uncork(rill_async *ac);
+
 /* rill_async_commandf formats like rill_commandf. */
 RILL_API int rill_async_commandf(rill_async *ac, rill_reply_cb *cb, void *arg, const char *fmt, ...);
 
