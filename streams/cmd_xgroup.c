@@ -1334,13 +1334,18 @@ void cmd_xinfo_consumers(session *c)
     for (size_t i = 0; i < g->ncons; i++) {
         const cg_consumer *cs = g->cons[i];
         long long idle = now - cs->seen_time;
-        reply_map(c, 3);
+        long long inactive = cs->active_time < 0 ? -1 : now - cs->active_time;
+        reply_map(c, 4);
         reply_bulk_cstr(c, "name");
         reply_bulk(c, cs->name, cs->nlen);
         reply_bulk_cstr(c, "pending");
         reply_int(c, (long long)cs->pel.count);
         reply_bulk_cstr(c, "idle");
         reply_int(c, idle < 0 ? 0 : idle);
+        /* Redis 7.2's field (the issue asks for it): ms since the last
+         * successful read or claim, -1 if the consumer never got anything. */
+        reply_bulk_cstr(c, "inactive");
+        reply_int(c, inactive < 0 && cs->active_time >= 0 ? 0 : inactive);
     }
 }
 

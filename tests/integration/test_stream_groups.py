@@ -361,7 +361,9 @@ class GroupsDiff(harness.DiffTestCase):
 
     def test_xinfo_consumers_and_full(self):
         def mask_consumers(r):
-            return [[x if i != 5 else "idle" for i, x in enumerate(c)] for c in r] if isinstance(r, list) else r
+            # idle is timing; "inactive" (Redis 7.2's field, which Rill adds)
+            # is absent from 7.0.15's reply: checked below on Rill alone.
+            return [[x if i != 5 else "idle" for i, x in enumerate(c[:6])] for c in r] if isinstance(r, list) else r
         for conn in (self.a, self.b):
             entries(conn, "s", 4)
             conn.cmd("XGROUP", "CREATE", "s", "g", "0")
@@ -369,6 +371,12 @@ class GroupsDiff(harness.DiffTestCase):
             conn.cmd("XREADGROUP", "GROUP", "g", "amy", "STREAMS", "s", ">")
             conn.cmd("XGROUP", "CREATECONSUMER", "s", "g", "bo")
         self.masked(("XINFO", "CONSUMERS", "s", "g"), mask_consumers)
+        cons = harness.parse(self.a.cmd("XINFO", "CONSUMERS", "s", "g"))
+        inactive = {c[1]: c[7] for c in cons}
+        self.assertEqual([c[6] for c in cons], [b"inactive"] * 3)
+        self.assertEqual(inactive[b"bo"], -1)             # created, never served
+        for name in (b"amy", b"zed"):
+            self.assertTrue(0 <= inactive[name] < 5000, inactive)
         self.diff(("XINFO", "CONSUMERS", "s", "nog"), ("XINFO", "CONSUMERS", "nokey", "g"),
                   ("XINFO", "CONSUMERS", "s"), ("SET", "str", "x"), ("XINFO", "CONSUMERS", "str", "g"))
 
@@ -614,7 +622,7 @@ class GroupsBlocking(harness.DiffTestCase):
         self.exec_both(("XADD", "s", "1-1", "f", "v"), ("XDEL", "s", "1-1"))
         self.assertEqual(self.read_both(rs[0]), b"*1\r\n*2\r\n$1\r\ns\r\n*0\r\n")
         ra, rb = self.both("XINFO", "CONSUMERS", "s", "g")   # c0 created; idle masked
-        self.assertEqual(ra.split(b"idle")[0], rb.split(b"idle")[0])
+        self.assertEqual([c[:5] for c in parse(ra)], [c[:5] for c in parse(rb)])
         self.assertEqual(*self.both("XINFO", "GROUPS", "s"))
         for c in rs[0]:
             c.close()
