@@ -70,7 +70,7 @@ class RillBenchmark(unittest.TestCase):
         self.assertIn(b"ERRORS", p.stdout)
 
     def test_bad_arguments(self):
-        for args in (["-P", "65"], ["-P", "0"], ["-c", "0"], ["-n", "0"], ["-t", "nosuch"], ["--what"], ["-d", "-1"]):
+        for args in (["-P", "1025"], ["-P", "0"], ["-c", "0"], ["-n", "0"], ["-t", "nosuch"], ["--what"], ["-d", "-1"]):
             p = self.run_bench(*args)
             self.assertEqual(p.returncode, 2, args)
 
