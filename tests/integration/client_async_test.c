@@ -190,6 +190,21 @@ static void basics(void)
     CHECK(rill_async_pending(ac) == 500, "pending %d", rill_async_pending(ac));
     CHECK(run_until(&counted, 500, 20000), "500 INCRs in order: %d", counted);
     CHECK(rill_async_pending(ac) == 0, "pending after");
+
+    /* Corked: 2,500 INCRs (more than one 1024-command batch message) with a
+     * WRONGTYPE error in the middle; every command still gets its own
+     * reply, in order, and the error touches only its own command. */
+    counted = 0;
+    result mid = {0};
+    rill_async_cork(ac);
+    for (long i = 1; i <= 1200; i++) rill_async_commandf(ac, on_count, (void *)(intptr_t)i, "INCR corked");
+    rill_async_commandf(ac, on_result, &mid, "LPUSH greeting x");
+    for (long i = 1201; i <= 2500; i++) rill_async_commandf(ac, on_count, (void *)(intptr_t)i, "INCR corked");
+    CHECK(run_until(&counted, 1, 200) == 0 && counted == 0, "corked commands wait for uncork: %d", counted);
+    rill_async_uncork(ac);
+    CHECK(run_until(&counted, 2500, 20000), "2,500 corked INCRs in order: %d", counted);
+    CHECK(mid.calls == 1 && mid.type == RILL_REPLY_ERROR && !strncmp(mid.str, "WRONGTYPE", 9),
+          "error inside a batch: %d %s", mid.calls, mid.str);
     rill_libevent_detach(ev);
     rill_async_close(ac);
 }
