@@ -900,10 +900,48 @@ static int parse_token(session *c, const char *arg, uint64_t *token)
     return 0;
 }
 
+/* remove_jobs removes the jobs named by argv[first..] from queue x (found
+ * at key, possibly NULL) — acked: only jobs held under a current lease
+ * (QACK), else any job (QDEL) — logs them as one effect named effname and
+ * replies how many went. */
+static void remove_jobs(session *c, qobj *x, const char *key, const char *effname, int first,
+                        int acked, uint64_t token)
+{
+    server *s = c->srv;
+    argv_t *a = &c->args;
+    effect_suppress(c);
+    if (!x) {
+        reply_int(c, 0);
+        return;
+    }
+    int log = s->sinks != NULL;            /* nobody listens: build no effect */
+    argv_t eff;
+    argv_init(&eff);
+    if (log) {
+        argv_push(&eff, effname, strlen(effname));
+        argv_push(&eff, key, sbuf_len(key));
+    }
+    long long n = 0;
+    for (int i = first; i < a->argc; i++) {
+        qjob *j = acked ? held(c, x, a->argv[i], token) : q_find(x->q, a->argv[i]);
+        if (!j) continue;
+        if (log) argv_push(&eff, j->id, sbuf_len(j->id));
+        q_remove(x->q, j, acked ? QR_ACKED : QR_DELETED);
+        n++;
+    }
+    if (n) {
+        if (log) effect_emit(s, c->dbid, eff.argc, eff.argv);
+        else s->stat.effects++;
+        s->dirty++;
+    }
+    argv_free(&eff);
+    reg_update(x);
+    reply_int(c, n);
+}
+
 /* QACK queue [LEASE token] id [id ...] */
 void cmd_qack(session *c)
 {
-    server *s = c->srv;
     argv_t *a = &c->args;
     const char *key = a->argv[1];
     uint64_t token = 0;
@@ -915,34 +953,7 @@ void cmd_qack(session *c)
     int wrong;
     qobj *x = lookup(c, key, 0, &wrong);
     if (wrong) return;
-    effect_suppress(c);
-    if (!x) {
-        reply_int(c, 0);
-        return;
-    }
-    int log = s->sinks != NULL;            /* nobody listens: build no effect */
-    argv_t eff;
-    argv_init(&eff);
-    if (log) {
-        argv_push(&eff, "QFINISH", 7);
-        argv_push(&eff, key, sbuf_len(key));
-    }
-    long long n = 0;
-    for (int i = first; i < a->argc; i++) {
-        qjob *j = held(c, x, a->argv[i], token);
-        if (!j) continue;
-        if (log) argv_push(&eff, j->id, sbuf_len(j->id));
-        q_remove(x->q, j, QR_ACKED);
-        n++;
-    }
-    if (n) {
-        if (log) effect_emit(s, c->dbid, eff.argc, eff.argv);
-        else s->stat.effects++;
-        s->dirty++;
-    }
-    argv_free(&eff);
-    reg_update(x);
-    reply_int(c, n);
+    remove_jobs(c, x, key, "QFINISH", first, 1, token);
 }
 
 /* QNACK queue id [LEASE token] [DELAY ms] [ERROR text] */
@@ -1069,40 +1080,11 @@ void cmd_qrequeue(session *c)
 /* QDEL queue id [id ...] */
 void cmd_qdel(session *c)
 {
-    server *s = c->srv;
-    argv_t *a = &c->args;
-    const char *key = a->argv[1];
+    const char *key = c->args.argv[1];
     int wrong;
     qobj *x = lookup(c, key, 0, &wrong);
     if (wrong) return;
-    effect_suppress(c);
-    if (!x) {
-        reply_int(c, 0);
-        return;
-    }
-    int log = s->sinks != NULL;            /* nobody listens: build no effect */
-    argv_t eff;
-    argv_init(&eff);
-    if (log) {
-        argv_push(&eff, "QDEL", 4);
-        argv_push(&eff, key, sbuf_len(key));
-    }
-    long long n = 0;
-    for (int i = 2; i < a->argc; i++) {
-        qjob *j = q_find(x->q, a->argv[i]);
-        if (!j) continue;
-        if (log) argv_push(&eff, j->id, sbuf_len(j->id));
-        q_remove(x->q, j, QR_DELETED);
-        n++;
-    }
-    if (n) {
-        if (log) effect_emit(s, c->dbid, eff.argc, eff.argv);
-        else s->stat.effects++;
-        s->dirty++;
-    }
-    argv_free(&eff);
-    reg_update(x);
-    reply_int(c, n);
+    remove_jobs(c, x, key, "QDEL", 2, 0, 0);
 }
 
 /* ---- QINFO QJOB QLIST ----------------------------------------------------------------- */
