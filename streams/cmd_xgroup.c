@@ -140,21 +140,29 @@ static void eff_ll(eff *e, long long v)
 static void eff_emit(session *c, eff *e) { effect_emit_strs(c->srv, c->dbid, e->n, e->v, e->l); }
 
 /* XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID id */
+/* claim_form fills e with the XCLAIM that recreates pending entry k exactly:
+ * XCLAIM key group owner 0 id TIME ms RETRYCOUNT n FORCE JUSTID (effects add
+ * LASTID; the snapshot form needs none). */
+static void claim_form(eff *e, const char *key, size_t klen, const cg_group *g, const cg_nack *k)
+{
+    eff_str(e, "XCLAIM");
+    eff_add(e, key, klen);
+    eff_add(e, g->name, g->nlen);
+    eff_add(e, k->owner->name, k->owner->nlen);
+    eff_str(e, "0");
+    eff_id(e, k->id);
+    eff_str(e, "TIME");
+    eff_ll(e, k->delivery_time);
+    eff_str(e, "RETRYCOUNT");
+    eff_ll(e, (long long)k->delivery_count);
+    eff_str(e, "FORCE");
+    eff_str(e, "JUSTID");
+}
+
 static void emit_claim(session *c, const char *key, size_t klen, const cg_group *g, const cg_nack *k)
 {
     eff e = {0};
-    eff_str(&e, "XCLAIM");
-    eff_add(&e, key, klen);
-    eff_add(&e, g->name, g->nlen);
-    eff_add(&e, k->owner->name, k->owner->nlen);
-    eff_str(&e, "0");
-    eff_id(&e, k->id);
-    eff_str(&e, "TIME");
-    eff_ll(&e, k->delivery_time);
-    eff_str(&e, "RETRYCOUNT");
-    eff_ll(&e, (long long)k->delivery_count);
-    eff_str(&e, "FORCE");
-    eff_str(&e, "JUSTID");
+    claim_form(&e, key, klen, g, k);
     eff_str(&e, "LASTID");
     eff_id(&e, g->last_id);
     eff_emit(c, &e);
@@ -351,18 +359,7 @@ int stream_groups_rewrite(const stream_value *sv, const char *key, size_t klen,
         }
         for (const cg_nack *k = cg_pel_first(g); k; k = cg_pel_next(k)) {
             eff x = {0};
-            eff_str(&x, "XCLAIM");
-            eff_add(&x, key, klen);
-            eff_add(&x, g->name, g->nlen);
-            eff_add(&x, k->owner->name, k->owner->nlen);
-            eff_str(&x, "0");
-            eff_id(&x, k->id);
-            eff_str(&x, "TIME");
-            eff_ll(&x, k->delivery_time);
-            eff_str(&x, "RETRYCOUNT");
-            eff_ll(&x, (long long)k->delivery_count);
-            eff_str(&x, "FORCE");
-            eff_str(&x, "JUSTID");
+            claim_form(&x, key, klen, g, k);
             if (emit(priv, x.n, x.v, x.l) != 0) return -1;
         }
     }
