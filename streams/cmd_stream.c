@@ -143,7 +143,8 @@ static int parse_add_trim(session *c, trim_args *a, int xadd)
         const char *opt = av->argv[i];
         if (xadd && opt[0] == '*' && opt[1] == '\0') {
             break;
-        } else if (!strcasecmp(opt, "maxlen") && moreargs) {
+        } else if ((!strcasecmp(opt, "maxlen") || !strcasecmp(opt, "minid")) && moreargs) {
+            int maxlen = (opt[1] | 0x20) == 'a';
             if (a->strategy != TRIM_NONE) {
                 reply_error(c, "ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
                 return -1;
@@ -156,29 +157,17 @@ static int parse_add_trim(session *c, trim_args *a, int xadd)
             } else if (moreargs >= 2 && next[0] == '=' && next[1] == '\0') {
                 i++;
             }
-            if (parse_ll(c, av->argv[i + 1], &a->maxlen) < 0) return -1;
-            if (a->maxlen < 0) {
-                reply_error(c, "ERR The MAXLEN argument must be >= 0.");
+            if (maxlen) {
+                if (parse_ll(c, av->argv[i + 1], &a->maxlen) < 0) return -1;
+                if (a->maxlen < 0) {
+                    reply_error(c, "ERR The MAXLEN argument must be >= 0.");
+                    return -1;
+                }
+            } else if (parse_id(c, av->argv[i + 1], 0, 1, &a->minid) < 0) {
                 return -1;
             }
             i++;
-            a->strategy = TRIM_MAXLEN;
-        } else if (!strcasecmp(opt, "minid") && moreargs) {
-            if (a->strategy != TRIM_NONE) {
-                reply_error(c, "ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
-                return -1;
-            }
-            a->approx = 0;
-            const char *next = av->argv[i + 1];
-            if (moreargs >= 2 && next[0] == '~' && next[1] == '\0') {
-                a->approx = 1;
-                i++;
-            } else if (moreargs >= 2 && next[0] == '=' && next[1] == '\0') {
-                i++;
-            }
-            if (parse_id(c, av->argv[i + 1], 0, 1, &a->minid) < 0) return -1;
-            i++;
-            a->strategy = TRIM_MINID;
+            a->strategy = maxlen ? TRIM_MAXLEN : TRIM_MINID;
         } else if (!strcasecmp(opt, "limit") && moreargs) {
             if (parse_ll(c, av->argv[i + 1], &a->limit) < 0) return -1;
             if (a->limit < 0) {
