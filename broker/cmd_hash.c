@@ -501,17 +501,12 @@ void cmd_hscan(session *c)
 {
     argv_t *a = &c->args;
     unsigned long cursor;
-    if (scan_parse_cursor(a->argv[2], &cursor) < 0) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (scan_cursor_arg(c, 2, &cursor) < 0) return;
     int err;
     obj *o = lookup_read(c, a->argv[1], &err);
     if (err) return;
     if (!o) {
-        reply_array(c, 2);
-        reply_bulk(c, "0", 1);
-        reply_empty_array(c);
+        scan_reply_empty(c);
         return;
     }
 

@@ -188,12 +188,8 @@ void cmd_scan(session *c)
 {
     server *s = c->srv;
     db *d = c->db;
-    argv_t *a = &c->args;
     unsigned long cursor;
-    if (scan_parse_cursor(a->argv[1], &cursor) < 0) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (scan_cursor_arg(c, 1, &cursor) < 0) return;
 
     scan_args sa;
     if (scan_parse_options(c, 2, 1, &sa) < 0) return;

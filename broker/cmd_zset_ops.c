@@ -381,17 +381,12 @@ void cmd_zscan(session *c)
 {
     argv_t *a = &c->args;
     unsigned long cursor;
-    if (scan_parse_cursor(a->argv[2], &cursor) < 0) {
-        reply_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (scan_cursor_arg(c, 2, &cursor) < 0) return;
     int err;
     obj *o = zlookup(c, a->argv[1], 0, &err);
     if (err) return;
     if (!o) {
-        reply_array(c, 2);
-        reply_bulk(c, "0", 1);
-        reply_array(c, 0);
+        scan_reply_empty(c);
         return;
     }
     scan_args sa;

@@ -1,6 +1,7 @@
 /* scan_args.c — the cursor and options shared by the SCAN family. */
 #include "scan_args.h"
 #include "session.h"
+#include "reply.h"
 #include "object.h"
 
 #include <ctype.h>
@@ -51,4 +52,18 @@ int scan_parse_options(session *c, int first, int allow_type, scan_args *out)
         }
     }
     return 0;
+}
+
+int scan_cursor_arg(session *c, int i, unsigned long *cursor)
+{
+    if (scan_parse_cursor(c->args.argv[i], cursor) == 0) return 0;
+    reply_error(c, "ERR invalid cursor");
+    return -1;
+}
+
+void scan_reply_empty(session *c)
+{
+    reply_array(c, 2);
+    reply_bulk(c, "0", 1);
+    reply_array(c, 0);
 }

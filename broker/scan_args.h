@@ -23,4 +23,12 @@ int scan_parse_cursor(const char *arg, unsigned long *cursor);
  * option: syntax error). */
 int scan_parse_options(struct session *c, int first, int allow_type, scan_args *out);
 
+/* scan_cursor_arg parses c->args.argv[i] as a cursor; 0, or -1 after
+ * replying "ERR invalid cursor". */
+int scan_cursor_arg(struct session *c, int i, unsigned long *cursor);
+
+/* scan_reply_empty replies a finished, empty scan: cursor "0", no items
+ * (HSCAN/SSCAN/ZSCAN of a missing key). */
+void scan_reply_empty(struct session *c);
+
 #endif
