@@ -177,7 +177,7 @@ static void on_fsynced(evutil_socket_t fd, short what, void *arg)
 
 static void encode(aof *a, int dbid, uint32_t group, int argc, sbuf *argv)
 {
-    size_t small[16];
+    size_t small[16] = {0};   /* (gcc cannot see argc >= 1 here) */
     size_t *lens = argc <= 16 ? small : xmalloc((size_t)argc * sizeof *lens);
     for (int i = 0; i < argc; i++) lens[i] = sbuf_len(argv[i]);
     aofrec_append(&a->buf, (uint32_t)dbid, group, argc, (const char *const *)argv, lens);
