@@ -10,9 +10,11 @@ QACK LEASE token with every fetched ID.  Both servers run at once on free
 loopback ports with persistence off; each scenario runs ROUNDS times per
 server, alternating so machine noise hits both alike; medians with ratios
 (rill / redis).
-Measures: operations per second (pushes, or jobs acked), and server CPU
-time per operation (utime+stime from /proc/PID/stat over the measured
-window).  The load generator is bench/queues.c (hiredis).
+Measures: operations per second (pushes, or jobs acked), and the CPU time
+per operation of the server and of the load generator (utime+stime from
+/proc/PID/stat over the measured window; on a 2-core machine both share the
+CPUs, so throughput is bounded by 2 cores / (server + client CPU per op)).
+The load generator is bench/queues.c (hiredis).
 
     bench/queues.py [--rill build/release/broker/rill-server]
                     [--tool build/release/bench/queues] [--rounds 3] [--duration 3]
@@ -43,15 +45,16 @@ def run_one(tool, mode, system, port, pid, secs, workers, batch):
     line = p.stdout.readline()
     if not line:
         raise SystemExit("queues tool failed: %s" % p.stderr.read())
-    c0 = cpu_seconds(pid)
+    c0, t0 = cpu_seconds(pid), cpu_seconds(p.pid)
     line = p.stdout.readline()
-    c1 = cpu_seconds(pid)
+    c1, t1 = cpu_seconds(pid), cpu_seconds(p.pid)
     p.wait(timeout=60)
     if p.returncode != 0 or not line:
         raise SystemExit("queues tool failed (%s): %s" % (system, p.stderr.read()))
     r = json.loads(line)
     ops = r["ops"]
-    return {"ops_per_s": ops / r["seconds"], "cpu_us_per_op": (c1 - c0) * 1e6 / ops if ops else float("nan")}
+    return {"ops_per_s": ops / r["seconds"], "cpu_us_per_op": (c1 - c0) * 1e6 / ops if ops else float("nan"),
+            "client_us_per_op": (t1 - t0) * 1e6 / ops if ops else float("nan")}
 
 
 def main():
@@ -78,8 +81,9 @@ def main():
                 for name, proc, port in order:
                     r = run_one(args.tool, mode, name, port, proc.pid, args.duration, workers, batch)
                     results.setdefault((label, name), []).append(r)
-                    print("%-48s %-5s %8.0f ops/s %7.2f µs CPU/op" % (label, name, r["ops_per_s"],
-                                                                     r["cpu_us_per_op"]), file=sys.stderr)
+                    print("%-48s %-5s %8.0f ops/s %7.2f µs server CPU/op %7.2f µs client CPU/op"
+                          % (label, name, r["ops_per_s"], r["cpu_us_per_op"], r["client_us_per_op"]),
+                          file=sys.stderr)
     finally:
         for _, p, _ in servers:
             p.terminate()
@@ -90,8 +94,9 @@ def main():
     print("|---|---|---|---|---|")
     for label, mode, workers, batch in scen:
         unit = "jobs/s" if mode == "cycle" else "pushes/s"
-        for key, title, fmt in (("ops_per_s", unit, "%.0f"), ("cpu_us_per_op", "server CPU µs per " +
-                                                             ("job" if mode == "cycle" else "push"), "%.2f")):
+        per = "job" if mode == "cycle" else "push"
+        for key, title, fmt in (("ops_per_s", unit, "%.0f"), ("cpu_us_per_op", "server CPU µs per " + per, "%.2f"),
+                                ("client_us_per_op", "client (load generator) CPU µs per " + per, "%.2f")):
             a = statistics.median(r[key] for r in results[(label, "rill")])
             b = statistics.median(r[key] for r in results[(label, "redis")])
             print(("| %s | %s | " + fmt + " | " + fmt + " | %.2f× |") % (label, title, a, b, a / b if b else 0))
