@@ -112,7 +112,11 @@ static int check(const char *path, int print, int fix, int last)
     if (p) munmap((void *)p, size);
 
     if (res.status == AOF_SCAN_OK) {
-        printf("%s: OK, %zu records, %zu bytes\n", path, res.records, size);
+        if (res.padding)
+            printf("%s: OK, %zu records, %zu bytes, then %zu bytes of preallocated zeros\n", path, res.records,
+                   res.good_end, res.padding);
+        else
+            printf("%s: OK, %zu records, %zu bytes\n", path, res.records, size);
         return 0;
     }
     printf("%s: %s at offset %zu: %s; %zu good records in the first %zu bytes, %zu bytes after\n", path,

@@ -242,6 +242,16 @@ static int all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
+/* ends_in_zeros: does the record at p (its length word already checked
+ * to fit in n) end in at least 4 zero bytes, its checksum among them?
+ * A page of it that never reached a preallocated file reads so; a flipped
+ * bit does not. */
+static int ends_in_zeros(const uint8_t *p, size_t n)
+{
+    size_t end = (size_t)get_u32(p) + AOFREC_OVERHEAD;
+    return end <= n && all_zero(p + end - 4, 4);
+}
+
 /* good_record_after: is there a complete good record starting in (from, n)? */
 static int good_record_after(const uint8_t *p, size_t n, size_t from)
 {
@@ -268,14 +278,24 @@ static void scan(const uint8_t *p, size_t n, int last, int check_crc, aof_record
         size_t used = 0;
         aofrec_status st = aofrec_view(p + off, n - off, check_crc, &used, &rec, &vw);
         if (st != AOFREC_OK) {
+            if (check_crc && !in_group && all_zero(p + off, n - off)) {
+                res->padding = n - off;   /* preallocated space (aof.c prefill) */
+                n = off;
+                break;
+            }
             res->bad_off = off;
-            int torn = last && ((st == AOFREC_SHORT && !good_record_after(p, n, off)) ||
-                                all_zero(p + off, n - off));
+            uint32_t len = n - off >= 4 ? get_u32(p + off) : 1;
+            int unwritten = st == AOFREC_SHORT || (st == AOFREC_BAD_LENGTH && len == 0) ||
+                            (st == AOFREC_BAD_CRC && ends_in_zeros(p + off, n - off));
+            int torn = last && ((unwritten && !good_record_after(p, n, off)) || all_zero(p + off, n - off));
             if (torn) {
                 res->status = AOF_SCAN_TORN;
                 res->good_end = in_group ? group_start : off;
-                snprintf(res->why, sizeof res->why, "%s", st == AOFREC_SHORT ? aofrec_strstatus(st)
-                                                                            : "zero bytes at the end of the file");
+                snprintf(res->why, sizeof res->why, "%s",
+                         all_zero(p + off, n - off)                ? "zero bytes at the end of the file"
+                         : st == AOFREC_SHORT                      ? aofrec_strstatus(st)
+                         : st == AOFREC_BAD_LENGTH                 ? "zero length word: a write that did not reach the disk"
+                                                                   : "checksum bad and zero bytes at the record's end: a write that did not reach the disk");
             } else {
                 res->status = AOF_SCAN_CORRUPT;
                 res->good_end = in_group ? group_start : off;

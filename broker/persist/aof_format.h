@@ -89,17 +89,23 @@ typedef struct aof_scan_result {
     size_t good_end;     /* bytes from 0 made of good, complete records (and groups) */
     size_t bad_off;      /* TORN/CORRUPT/STOPPED: where the first bad record starts */
     size_t records;      /* good records seen */
+    size_t padding;      /* OK: zero bytes after the last record (preallocated space), from good_end */
     char why[160];       /* TORN/CORRUPT: what was wrong */
 } aof_scan_result;
 
 /* aof_scan checks every record of the segment p[0..n) and calls fn for
- * each good one (fn may be NULL).  last says whether this is the newest
- * segment, the only place a torn write can be: there, a record cut short
- * by the end of the file, or a tail of zero bytes, is TORN (unless a good
- * record follows later in the tail: then the length was damaged: CORRUPT),
- * and so is a MULTI/EXEC group left open at the end (good_end is then the
- * group's start: a group is replayed whole or not at all).  Anything else
- * wrong is CORRUPT.  Group markers out of sequence are CORRUPT. */
+ * each good one (fn may be NULL).  Zero bytes from the end of a record (not
+ * inside a MULTI/EXEC group) to the end of the file are preallocated space:
+ * OK, with good_end where they start and padding their length.  last says
+ * whether this is the newest segment, the only place a torn write can be:
+ * there, a record cut short by the end of the file, a record whose length
+ * word is zero (its first page never reached the disk), or one with a bad
+ * checksum that ends in zero bytes (its last page never did), is TORN
+ * unless a good record follows later in the tail (then it was damage:
+ * CORRUPT), and so is a MULTI/EXEC group left open at the end (good_end is
+ * then the group's start: a group is replayed whole or not at all).
+ * Anything else wrong is CORRUPT.  Group markers out of sequence are
+ * CORRUPT. */
 void aof_scan(const uint8_t *p, size_t n, int last, aof_record_fn *fn, void *priv, aof_scan_result *res);
 /* aof_scan_nocrc is aof_scan without the per-record checksums, for bytes
  * already covered by a checksum the caller verified (a snapshot's). */

@@ -28,6 +28,8 @@ typedef struct aof {
     long long size_at_fork;      /* total_size when the rewrite forked */
     int rewrite_scheduled;       /* INFO aof_pending_rewrite */
     int next_index;              /* number of the next segment file */
+    long long fill_end;          /* always: the newest segment holds zeros up to here (see prefill) */
+    long long prefill_retry_ms;  /* prefill failed: not before this time */
 
     /* Core thread only. */
     aof_buf buf;                 /* records not yet written */
@@ -44,6 +46,9 @@ typedef struct aof {
     uint64_t *held;              /* ids of sessions with SESS_AOF_WAIT */
     int nheld, capheld;
     long long released;          /* replies released by fsyncs (INFO) */
+    int expect;                  /* always: writers expected in the next group (see commit_buffer) */
+    uint64_t asked_seq;          /* always: newest write the loop asked an fsync for */
+    uint64_t seen_done_seq;      /* done_seq as the loop last read it */
     struct event *ev;            /* efd readable */
     int efd;                     /* eventfd: the thread finished an fsync */
 
@@ -59,6 +64,9 @@ typedef struct aof {
     uint64_t req_seq;            /* always: newest write asking for fsync */
     uint64_t done_seq;           /* newest write covered by a finished fsync */
     int fsync_errno;             /* last fsync failed (atomic reads from the core) */
+    int th_idle;                 /* the thread waits with nothing written to sync */
+    long long fsync_ns;          /* duration of the last fsync */
+    long long fsyncs;            /* fsyncs done (INFO) */
 } aof;
 
 /* A replay runs log records through the command table as a session of no

@@ -232,6 +232,17 @@ static int load_segment(aof *a, replay *r, const char *path, int last, char *err
 
     switch (res.status) {
     case AOF_SCAN_OK:
+        if (res.padding) {
+            /* Preallocated zeros a crash left behind (aof.c prefill). */
+            if (truncate(path, (off_t)res.good_end) < 0) {
+                snprintf(err, errlen, "Can't cut the preallocated space of %s at offset %zu: %s", path, res.good_end,
+                         strerror(errno));
+                return -1;
+            }
+            log_verbose("Append log %s: %zu bytes of preallocated space after offset %zu cut", path, res.padding,
+                        res.good_end);
+            size = res.good_end;
+        }
         break;
     case AOF_SCAN_STOPPED:
         snprintf(err, errlen, "Can't replay the append log: %s", r->err);
@@ -326,7 +337,7 @@ int aof_load(aof *a, char *err, size_t errlen)
     a->next_index = (maxidx > a->man.nsegments ? maxidx : a->man.nsegments) + 1;
 
     snprintf(path, sizeof path, "%s/%s", a->dirpath, a->man.segments[a->man.nsegments - 1]);
-    a->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    a->fd = open(path, O_WRONLY | O_CLOEXEC);   /* written at seg_size (pwrite), see prefill in aof.c */
     if (a->fd < 0) {
         snprintf(err, errlen, "Can't open the append log %s for appending: %s", path, strerror(errno));
         return -1;

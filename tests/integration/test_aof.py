@@ -179,21 +179,64 @@ class AofRestart(unittest.TestCase):
         c.cmd("SET", "b", "2")
         s.kill9()
         seg = segments(self.dir)[-1]
-        size = os.path.getsize(seg)
+        # Under always the segment is preallocated: zeros follow the records.
+        offs = record_offsets(seg)
+        self.assertEqual(len(offs), 2)
+        with open(seg, "rb") as f:
+            data = f.read()
+        end = len(data.rstrip(b"\0"))
+        self.assertGreater(len(data), end)
+        r = subprocess.run([check_log_tool(), seg], capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn(b"2 records, %d bytes, then %d bytes of preallocated zeros" % (end, len(data) - end), r.stdout)
         with open(seg, "ab") as f:
             f.write(b"\x40\x00\x00\x00\x0a\x03SET")   # a record cut short
         s = self.start()
         c = s.conn()
         self.assertEqual(parse(c.cmd("MGET", "a", "b")), [b"1", b"2"])
-        self.assertEqual(os.path.getsize(seg), size)
+        self.assertEqual(os.path.getsize(seg), end)
         log = self.log()
-        self.assertIn("torn tail at offset %d" % size, log)
-        self.assertIn("9 bytes dropped", log)
+        self.assertIn("torn tail at offset %d" % end, log)
+        self.assertIn("%d bytes dropped" % (len(data) - end + 9), log)
         # Appending goes on after the cut.
         c.cmd("SET", "c", "3")
         s.kill9()
         s = self.start()
         self.assertEqual(parse(s.conn().cmd("MGET", "a", "b", "c")), [b"1", b"2", b"3"])
+
+    def test_preallocated_space(self):
+        """Under always the newest segment is kept filled with zeros ahead of
+        the records (a write over existing blocks syncs faster); a crash
+        leaves them, start-up cuts them quietly, a clean stop leaves none,
+        and everysec never preallocates."""
+        s = self.start("--appendfsync", "always")
+        c = s.conn()
+        for i in range(50):
+            c.cmd("SET", "k%d" % i, "v" * 100)
+        s.kill9()
+        seg = segments(self.dir)[-1]
+        with open(seg, "rb") as f:
+            data = f.read()
+        end = len(data.rstrip(b"\0"))
+        self.assertGreater(len(data) - end, 1 << 19)
+        s = self.start("--appendfsync", "always")
+        c = s.conn()
+        self.assertEqual(parse(c.cmd("DBSIZE")), 50)
+        self.assertNotIn("torn", self.log())
+        c.cmd("SET", "after", "1")
+        s.stop()
+        with open(seg, "rb") as f:
+            data = f.read()
+        self.assertEqual(len(data), len(data.rstrip(b"\0")), "zeros left after a clean stop")
+        self.assertEqual(len(record_offsets(seg)), 51)
+        s = self.start("--appendfsync", "everysec")
+        c = s.conn()
+        self.assertEqual(parse(c.cmd("GET", "after")), b"1")
+        c.cmd("SET", "e", "1")
+        s.kill9()
+        with open(seg, "rb") as f:
+            data = f.read()
+        self.assertEqual(len(data), len(data.rstrip(b"\0")))
 
     def test_corrupt_middle_stops_startup(self):
         s = self.start("--appendfsync", "always")

@@ -312,10 +312,57 @@ static void test_scan_zero_tail_and_groups(void **st)
     uint8_t *z = calloc(1, n + 4096);
     memcpy(z, b.p, n);
     aof_scan_result res;
+    /* Zeros after the last record: preallocated space, in any segment. */
+    for (int last = 0; last <= 1; last++) {
+        aof_scan(z, n + 4096, last, NULL, NULL, &res);
+        assert_int_equal(res.status, AOF_SCAN_OK);
+        assert_int_equal(res.good_end, n);
+        assert_int_equal(res.padding, 4096);
+        assert_int_equal(res.records, noffs);
+    }
+    aof_scan(z, n, 1, NULL, NULL, &res);
+    assert_int_equal(res.padding, 0);
+
+    /* A write into preallocated space whose first page was lost: zeros,
+     * then the rest of the write (no complete record): torn in the newest
+     * segment, damage in an older one. */
+    memcpy(z + n + 100, "\x40\x00\x00\x00\x0a\x03SET", 9);
     aof_scan(z, n + 4096, 1, NULL, NULL, &res);
     assert_int_equal(res.status, AOF_SCAN_TORN);
     assert_int_equal(res.good_end, n);
+    assert_int_equal(res.bad_off, n);
+    aof_scan(z, n + 4096, 0, NULL, NULL, &res);
+    assert_int_equal(res.status, AOF_SCAN_CORRUPT);
+    memset(z + n, 0, 4096);
+
+    /* ... and one whose last page was lost: the last record ends in zeros. */
+    size_t last_off = offs[noffs - 1], rec_len = n - last_off;
+    memset(z + n - 6, 0, 6);
+    aof_scan(z, n + 4096, 1, NULL, NULL, &res);
+    assert_int_equal(res.status, AOF_SCAN_TORN);
+    assert_int_equal(res.good_end, last_off);
+    aof_scan(z, n + 4096, 0, NULL, NULL, &res);
+    assert_int_equal(res.status, AOF_SCAN_CORRUPT);
+    /* A flipped bit in the last record is damage, not a torn write. */
+    memcpy(z, b.p, n);
+    z[last_off + rec_len / 2] ^= 0x10;
+    aof_scan(z, n + 4096, 1, NULL, NULL, &res);
+    assert_int_equal(res.status, AOF_SCAN_CORRUPT);
+    assert_int_equal(res.bad_off, last_off);
     free(z);
+
+    /* Zeros inside an open MULTI/EXEC group are not padding. */
+    aof_buf og = {0};
+    add(&og, 0, AOF_GROUP_BEGIN, 2, "INCR", "a");
+    uint8_t *zg = calloc(1, og.len + 64);
+    memcpy(zg, og.p, og.len);
+    aof_scan(zg, og.len + 64, 1, NULL, NULL, &res);
+    assert_int_equal(res.status, AOF_SCAN_TORN);
+    assert_int_equal(res.good_end, 0);
+    aof_scan(zg, og.len + 64, 0, NULL, NULL, &res);
+    assert_int_equal(res.status, AOF_SCAN_CORRUPT);
+    free(zg);
+    aof_buf_free(&og);
 
     /* Markers out of sequence. */
     aof_buf g = {0};
