@@ -2,15 +2,26 @@
  * full enqueue -> fetch -> ack cycle, against Rill's queue commands or the
  * Lua-free Redis recipe for the same semantics.
  *
- *   queues MODE SYSTEM PORT SECONDS [WORKERS] [BATCH]
+ *   queues MODE SYSTEM PORT SECONDS [WORKERS] [BATCH] [PUSH] [FETCH]
  *     MODE    enqueue | cycle
  *     SYSTEM  rill    (QPUSH; QACK LEASE token of the previous batch pipelined
- *                      with QFETCH COUNT BATCH BLOCK: one round trip per batch)
+ *                      with QFETCH COUNT BATCH BLOCK GROUPED: one round trip
+ *                      per batch)
  *             redis   (LPUSH; BLMOVE then BATCH-1 LMOVE into a processing
  *                      list, pipelined after the LREMs acking the previous
  *                      batch, one round trip per batch; a mover
  *                      thread polling a delayed zset every 10 ms, as the
  *                      recipe needs for delayed jobs and retries)
+ *     PUSH    single (default: 64 pipelined single-job pushes per round trip)
+ *             | bulk (one push of 64 jobs: QPUSHMANY ... PAYLOADS, or
+ *               LPUSH with 64 values)
+ *     FETCH   grouped (default: QFETCH ... GROUPED, the reply form a worker
+ *             uses: three elements per job) | plain (the original form,
+ *             [queue, id, payload, attempt, token] per job)
+ *
+ * Both sides format a command that never changes (the fetch, BLMOVE, LMOVE)
+ * once and send the ready bytes, and build the others from argument
+ * vectors: no per-command printf-style formatting on either side.
  *
  * enqueue: WORKERS connections each pipelining 64 pushes at a time.
  * cycle:   one producer pipelining pushes (kept at most 4096 jobs ahead of
@@ -30,7 +41,7 @@
 #define AHEAD 4096
 #define PAYLOAD 100
 
-static int port, rill, batch = 10;
+static int port, rill, bulk, plain, batch = 10;
 static atomic_int stop;
 static atomic_llong pushed, done;
 
@@ -64,18 +75,38 @@ static void must(redisReply *r, redisContext *c)
     }
 }
 
-/* push_batch pipelines n pushes of distinct jobs. */
+/* push_batch enqueues n distinct jobs in one round trip: n pipelined
+ * single-job pushes (QPUSH, LPUSH), or with bulk one multi-job push
+ * (QPUSHMANY ... PAYLOADS, LPUSH with n values). */
 static void push_batch(redisContext *c, long long base, int n)
 {
-    char job[PAYLOAD + 32];
+    static _Thread_local char jobs[PIPE][PAYLOAD + 32];
+    const char *av[PIPE + 3];
+    size_t lv[PIPE + 3];
+    int k = 0, head;
+    if (bulk && rill) {
+        av[k] = "QPUSHMANY", lv[k++] = 9;
+        av[k] = "q", lv[k++] = 1;
+        av[k] = "PAYLOADS", lv[k++] = 8;
+    } else {
+        av[k] = rill ? "QPUSH" : "LPUSH", lv[k++] = 5;
+        av[k] = "q", lv[k++] = 1;
+    }
+    head = k;
     for (int i = 0; i < n; i++) {
-        int len = snprintf(job, sizeof job, "%lld:", base + i);
+        char *job = jobs[i];
+        int len = snprintf(job, PAYLOAD + 32, "%lld:", base + i);
         memset(job + len, 'x', PAYLOAD);
         len += PAYLOAD;
-        if (rill) redisAppendCommand(c, "QPUSH q %b", job, (size_t)len);
-        else redisAppendCommand(c, "LPUSH q %b", job, (size_t)len);
+        if (bulk) {
+            av[k] = job, lv[k++] = (size_t)len;
+        } else {
+            av[head] = job, lv[head] = (size_t)len;
+            redisAppendCommandArgv(c, head + 1, av, lv);
+        }
     }
-    for (int i = 0; i < n; i++) {
+    if (bulk) redisAppendCommandArgv(c, k, av, lv);
+    for (int i = 0; i < (bulk ? 1 : n); i++) {
         redisReply *r;
         if (redisGetReply(c, (void **)&r) != REDIS_OK) must(NULL, c);
         must(r, c);
@@ -121,29 +152,44 @@ static void *rill_worker(void *arg)
     const char **av = malloc((size_t)(batch + 4) * sizeof *av);
     size_t *lv = malloc((size_t)(batch + 4) * sizeof *lv);
     char tok[24];
+    char *fetch;                         /* the same every time: formatted once */
+    int flen = plain ? redisFormatCommand(&fetch, "QFETCH COUNT %d LEASE 30000 BLOCK 100 QUEUES q", batch)
+                     : redisFormatCommand(&fetch, "QFETCH COUNT %d LEASE 30000 BLOCK 100 GROUPED QUEUES q", batch);
     redisReply *prev = NULL;             /* the batch being acked */
     while (!atomic_load(&stop)) {
         int n = 0;
+        size_t njobs = 0;
         if (prev) {
             /* one fetch, one lease token: acked under it, as a careful worker does */
             av[n] = "QACK", lv[n++] = 4;
             av[n] = "q", lv[n++] = 1;
             av[n] = "LEASE", lv[n++] = 5;
-            av[n] = tok, lv[n++] = (size_t)snprintf(tok, sizeof tok, "%lld", prev->element[0]->element[4]->integer);
-            for (size_t i = 0; i < prev->elements; i++) {
-                redisReply *job = prev->element[i];   /* [queue, id, payload, attempt, token] */
-                av[n] = job->element[1]->str;
-                lv[n++] = job->element[1]->len;
+            if (plain) {
+                av[n] = tok, lv[n++] = (size_t)snprintf(tok, sizeof tok, "%lld", prev->element[0]->element[4]->integer);
+                for (size_t i = 0; i < prev->elements; i++) {
+                    redisReply *job = prev->element[i];   /* [queue, id, payload, attempt, token] */
+                    av[n] = job->element[1]->str;
+                    lv[n++] = job->element[1]->len;
+                }
+                njobs = prev->elements;
+            } else {
+                redisReply *g = prev->element[0];          /* [queue, token, [id, payload, attempt, ...]] */
+                av[n] = tok, lv[n++] = (size_t)snprintf(tok, sizeof tok, "%lld", g->element[1]->integer);
+                for (size_t i = 0; i < g->element[2]->elements; i += 3) {
+                    av[n] = g->element[2]->element[i]->str;
+                    lv[n++] = g->element[2]->element[i]->len;
+                }
+                njobs = g->element[2]->elements / 3;
             }
             redisAppendCommandArgv(c, n, av, lv);
         }
-        redisAppendCommand(c, "QFETCH COUNT %d LEASE 30000 BLOCK 100 QUEUES q", batch);
+        redisAppendFormattedCommand(c, fetch, (size_t)flen);
         if (prev) {
             redisReply *a;
             if (redisGetReply(c, (void **)&a) != REDIS_OK) must(NULL, c);
             must(a, c);
-            if (a->integer != (long long)prev->elements) {
-                fprintf(stderr, "acked %lld of %zu\n", a->integer, prev->elements);
+            if (a->integer != (long long)njobs) {
+                fprintf(stderr, "acked %lld of %zu\n", a->integer, njobs);
                 exit(1);
             }
             atomic_fetch_add(&done, a->integer);
@@ -158,6 +204,7 @@ static void *rill_worker(void *arg)
         else freeReplyObject(r);
     }
     if (prev) freeReplyObject(prev);
+    redisFreeCommand(fetch);
     free(av);
     free(lv);
     redisFree(c);
@@ -169,10 +216,18 @@ static void *redis_worker(void *arg)
     redisContext *c = conn();
     redisReply **got = malloc((size_t)batch * sizeof *got);
     int n = 0;                           /* jobs held from the previous batch */
+    char *blmove, *lmove;                /* the same every time: formatted once */
+    int blen = redisFormatCommand(&blmove, "BLMOVE q processing RIGHT LEFT 0.1");
+    int llen = redisFormatCommand(&lmove, "LMOVE q processing RIGHT LEFT");
+    const char *av[4] = {"LREM", "processing", "1", NULL};
+    size_t lv[4] = {4, 10, 1, 0};
     while (!atomic_load(&stop)) {
-        for (int i = 0; i < n; i++) redisAppendCommand(c, "LREM processing 1 %b", got[i]->str, got[i]->len);
-        redisAppendCommand(c, "BLMOVE q processing RIGHT LEFT 0.1");
-        for (int i = 1; i < batch; i++) redisAppendCommand(c, "LMOVE q processing RIGHT LEFT");
+        for (int i = 0; i < n; i++) {
+            av[3] = got[i]->str, lv[3] = got[i]->len;
+            redisAppendCommandArgv(c, 4, av, lv);
+        }
+        redisAppendFormattedCommand(c, blmove, (size_t)blen);
+        for (int i = 1; i < batch; i++) redisAppendFormattedCommand(c, lmove, (size_t)llen);
         for (int i = 0; i < n; i++) {
             redisReply *a;
             if (redisGetReply(c, (void **)&a) != REDIS_OK) must(NULL, c);
@@ -195,6 +250,8 @@ static void *redis_worker(void *arg)
         }
     }
     for (int i = 0; i < n; i++) freeReplyObject(got[i]);
+    redisFreeCommand(blmove);
+    redisFreeCommand(lmove);
     free(got);
     redisFree(c);
     return NULL;
@@ -227,7 +284,7 @@ static void *redis_mover(void *arg)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: queues enqueue|cycle rill|redis PORT SECONDS [WORKERS] [BATCH]\n");
+        fprintf(stderr, "usage: queues enqueue|cycle rill|redis PORT SECONDS [WORKERS] [BATCH] [single|bulk] [grouped|plain]\n");
         return 2;
     }
     int cycle = !strcmp(argv[1], "cycle");
@@ -236,6 +293,8 @@ int main(int argc, char **argv)
     double secs = atof(argv[4]);
     int workers = argc > 5 ? atoi(argv[5]) : 10;
     if (argc > 6) batch = atoi(argv[6]);
+    if (argc > 7) bulk = !strcmp(argv[7], "bulk");
+    if (argc > 8) plain = !strcmp(argv[8], "plain");
     if (workers < 1 || workers > 1000 || batch < 1 || batch > 1000) return 2;
 
     redisContext *c = conn();

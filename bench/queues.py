@@ -6,7 +6,10 @@ The Redis recipe: LPUSH to enqueue (ZADD to a "delayed" zset plus a mover
 polling it every 10 ms for delayed jobs and retries), BLMOVE into a
 processing list for crash safety (then up to BATCH-1 pipelined LMOVEs),
 pipelined LREM to acknowledge.  Rill: QPUSH, QFETCH COUNT BATCH BLOCK,
-QACK LEASE token with every fetched ID.  Both servers run at once on free
+QACK LEASE token with every fetched ID.  The producer sends 64 jobs per
+round trip: 64 pipelined single-job pushes, or (the "bulk" scenarios) one
+multi-job push on both sides, QPUSHMANY ... PAYLOADS against an LPUSH of 64
+values.  Both servers run at once on free
 loopback ports with persistence off; each scenario runs ROUNDS times per
 server, alternating so machine noise hits both alike; medians with ratios
 (rill / redis).
@@ -31,16 +34,18 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import ROOT, free_port, start, cpu_seconds   # noqa: E402
 
-# label, mode, workers, batch
+# label, mode, workers, batch, push form (bench/queues.c)
 SCENARIOS = [
-    ("enqueue, 4 connections x 64 pipelined", "enqueue", 4, 1),
-    ("enqueue -> fetch -> ack, 10 workers, batch 10", "cycle", 10, 10),
-    ("enqueue -> fetch -> ack, 10 workers, batch 1", "cycle", 10, 1),
+    ("enqueue, 4 connections x 64 pipelined", "enqueue", 4, 1, "single"),
+    ("enqueue -> fetch -> ack, 10 workers, batch 10", "cycle", 10, 10, "single"),
+    ("enqueue -> fetch -> ack, 10 workers, batch 1", "cycle", 10, 1, "single"),
+    ("enqueue, 4 connections x 64-job bulk pushes", "enqueue", 4, 1, "bulk"),
+    ("bulk enqueue (64) -> fetch -> ack, 10 workers, batch 10", "cycle", 10, 10, "bulk"),
 ]
 
 
-def run_one(tool, mode, system, port, pid, secs, workers, batch):
-    p = subprocess.Popen([tool, mode, system, str(port), str(secs), str(workers), str(batch)],
+def run_one(tool, mode, system, port, pid, secs, workers, batch, push):
+    p = subprocess.Popen([tool, mode, system, str(port), str(secs), str(workers), str(batch), push],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     if not line:
@@ -64,7 +69,8 @@ def main():
     ap.add_argument("--tool", default=os.path.join(ROOT, "build/release/bench/queues"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=float, default=3.0)
-    ap.add_argument("--scenarios", default="0,1,2", help="indexes into SCENARIOS")
+    ap.add_argument("--scenarios", default=",".join(str(i) for i in range(len(SCENARIOS))),
+                    help="indexes into SCENARIOS")
     args = ap.parse_args()
     scen = [SCENARIOS[int(i)] for i in args.scenarios.split(",")]
 
@@ -75,11 +81,11 @@ def main():
     servers = [("rill", rill, rp), ("redis", redis, sp)]
     results = {}
     try:
-        for label, mode, workers, batch in scen:
+        for label, mode, workers, batch, push in scen:
             for rnd in range(args.rounds):
                 order = servers if rnd % 2 == 0 else servers[::-1]
                 for name, proc, port in order:
-                    r = run_one(args.tool, mode, name, port, proc.pid, args.duration, workers, batch)
+                    r = run_one(args.tool, mode, name, port, proc.pid, args.duration, workers, batch, push)
                     results.setdefault((label, name), []).append(r)
                     print("%-48s %-5s %8.0f ops/s %7.2f µs server CPU/op %7.2f µs client CPU/op"
                           % (label, name, r["ops_per_s"], r["cpu_us_per_op"], r["client_us_per_op"]),
@@ -92,7 +98,7 @@ def main():
 
     print("| scenario | measure | rill | redis | ratio (rill / redis) |")
     print("|---|---|---|---|---|")
-    for label, mode, workers, batch in scen:
+    for label, mode, workers, batch, push in scen:
         unit = "jobs/s" if mode == "cycle" else "pushes/s"
         per = "job" if mode == "cycle" else "push"
         for key, title, fmt in (("ops_per_s", unit, "%.0f"), ("cpu_us_per_op", "server CPU µs per " + per, "%.2f"),

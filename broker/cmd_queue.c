@@ -1,4 +1,4 @@
-/* cmd_queue.c — delayed and reliable job queues: QPUSH QFETCH QACK QNACK
+/* cmd_queue.c — delayed and reliable job queues: QPUSH QPUSHMANY QFETCH QACK QNACK
  * QEXTEND QINFO QJOB QLIST QREQUEUE QDEL, the internal replay commands
  * QLEASE QRENEW QRETRY QBURY QFINISH QDROP QRESTORE QMETA, the queue
  * object type, the server-wide timer and the INFO section.
@@ -92,6 +92,9 @@ typedef struct qobj {
     int dbid;
     sbuf key;               /* last known key, or NULL */
     int gen_like_ids;       /* a producer gave an ID shaped like generated ones */
+    long long gen_ms;       /* the ms gen_pfx holds, or 0 */
+    char gen_pfx[24];       /* "<gen_ms>-": generated IDs' prefix, made once per ms */
+    size_t gen_plen;
     struct qobj *orphan_next;   /* on reg->orphans: freed off the core thread */
     int wake_pending;       /* on reg->wakes */
 } qobj;
@@ -183,7 +186,10 @@ static void heap_del(qreg *r, qobj *x)
     heap_fix(r, i);
 }
 
-/* arm points the timer at the heap's top (or stops it). */
+/* arm points the timer at the heap's top (or stops it).  A timer armed
+ * for earlier than the top stays: it fires early, finds nothing due and
+ * re-arms, once; re-arming at every ack that moves the earliest lease end
+ * later would cost a timer update per command. */
 static void arm(qreg *r)
 {
     if (!r->nheap) {
@@ -192,7 +198,7 @@ static void arm(qreg *r)
         return;
     }
     long long when = r->heap[0]->when;
-    if (r->armed == when) return;
+    if (r->armed && r->armed <= when) return;
     long long us = when * 1000 - ustime_now();
     if (us < 0) us = 0;
     struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
@@ -650,118 +656,93 @@ static int looks_generated(const char *id)
 
 static void reply_job_id(session *c, const qjob *j) { reply_bulk(c, j->id, sbuf_len(j->id)); }
 
-/* QPUSH queue payload [ID id] [DELAY ms | AT unix-ms] [PRIORITY n]
- *       [MAXATTEMPTS n] [BACKOFF FIXED|EXP ms [MAX ms] [JITTER]]
- *       [TTL ms | DEADLINE unix-ms] */
-void cmd_qpush(session *c)
+/* parse_push_opts reads QPUSH's options from argv[i..]: with id NULL
+ * (QPUSHMANY) every option but ID, up to PAYLOADS or JOBS, which must
+ * come; else (QPUSH) every option, to the end.  Returns the index it
+ * stopped at, or -1 after replying an error. */
+static int parse_push_opts(session *c, int i, qjob_opts *o, const char **id)
 {
-    server *s = c->srv;
     argv_t *a = &c->args;
-    long long now = s->mstime;
-    qjob_opts o;
-    q_opts_default(&o, now);
-    const char *id = NULL;
+    long long now = c->srv->mstime;
     int have_when = 0, have_ttl = 0;
-    for (int i = 3; i < a->argc; i++) {
+    for (; i < a->argc; i++) {
         const char *opt = a->argv[i];
         int more = a->argc - i - 1;
-        if (!strcasecmp(opt, "id") && more >= 1) {
-            id = a->argv[++i];
-            if (sbuf_len(id) == 0) {
+        if (!id && (!strcasecmp(opt, "payloads") || !strcasecmp(opt, "jobs"))) {
+            return i;
+        } else if (id && !strcasecmp(opt, "id") && more >= 1) {
+            *id = a->argv[++i];
+            if (sbuf_len(*id) == 0) {
                 reply_error(c, "ERR job ID must not be empty");
-                return;
+                return -1;
             }
         } else if ((!strcasecmp(opt, "delay") || !strcasecmp(opt, "at")) && more >= 1) {
             if (have_when++) {
                 reply_err_syntax(c);
-                return;
+                return -1;
             }
             long long v;
-            if (parse_ms(c, a->argv[++i], 0, &v) < 0) return;
-            o.due = tolower(opt[0]) == 'd' ? now + v : v;
+            if (parse_ms(c, a->argv[++i], 0, &v) < 0) return -1;
+            o->due = tolower(opt[0]) == 'd' ? now + v : v;
         } else if (!strcasecmp(opt, "priority") && more >= 1) {
-            if (parse_ll(c, a->argv[++i], &o.priority) < 0) return;
+            if (parse_ll(c, a->argv[++i], &o->priority) < 0) return -1;
         } else if (!strcasecmp(opt, "enq") && more >= 1) {
-            if (parse_ms(c, a->argv[++i], 1, &o.enq) < 0) return;
+            if (parse_ms(c, a->argv[++i], 1, &o->enq) < 0) return -1;
         } else if (!strcasecmp(opt, "maxattempts") && more >= 1) {
-            if (parse_ms(c, a->argv[++i], 0, &o.maxattempts) < 0) return;
+            if (parse_ms(c, a->argv[++i], 0, &o->maxattempts) < 0) return -1;
         } else if (!strcasecmp(opt, "backoff") && more >= 2) {
             const char *kind = a->argv[++i];
-            if (!strcasecmp(kind, "fixed")) o.bkind = QB_FIXED;
-            else if (!strcasecmp(kind, "exp")) o.bkind = QB_EXP;
+            if (!strcasecmp(kind, "fixed")) o->bkind = QB_FIXED;
+            else if (!strcasecmp(kind, "exp")) o->bkind = QB_EXP;
             else {
                 reply_err_syntax(c);
-                return;
+                return -1;
             }
-            if (parse_ms(c, a->argv[++i], 0, &o.bbase) < 0) return;
-            o.bmax = 0;
-            o.jitter = 0;
+            if (parse_ms(c, a->argv[++i], 0, &o->bbase) < 0) return -1;
+            o->bmax = 0;
+            o->jitter = 0;
             if (i + 2 < a->argc && !strcasecmp(a->argv[i + 1], "max")) {
-                if (parse_ms(c, a->argv[i + 2], 0, &o.bmax) < 0) return;
+                if (parse_ms(c, a->argv[i + 2], 0, &o->bmax) < 0) return -1;
                 i += 2;
             }
             if (i + 1 < a->argc && !strcasecmp(a->argv[i + 1], "jitter")) {
-                o.jitter = 1;
+                o->jitter = 1;
                 i++;
             }
         } else if ((!strcasecmp(opt, "ttl") || !strcasecmp(opt, "deadline")) && more >= 1) {
             if (have_ttl++) {
                 reply_err_syntax(c);
-                return;
+                return -1;
             }
             long long v;
-            if (parse_ms(c, a->argv[++i], 1, &v) < 0) return;
-            o.deadline = tolower(opt[0]) == 't' ? now + v : v;
+            if (parse_ms(c, a->argv[++i], 1, &v) < 0) return -1;
+            o->deadline = tolower(opt[0]) == 't' ? now + v : v;
         } else {
             reply_err_syntax(c);
-            return;
+            return -1;
         }
     }
-    const char *key = a->argv[1];
-    int wrong;
-    qobj *x = lookup(c, key, 1, &wrong);
-    if (wrong) return;
-    effect_suppress(c);
-    qjob *j = id ? q_find(x->q, id) : NULL;
-    if (j) {                               /* idempotent: the job stays as it is */
-        reply_job_id(c, j);
-        reg_update(x);
-        return;
+    if (!id) {                             /* PAYLOADS or JOBS never came */
+        reply_err_syntax(c);
+        return -1;
     }
-    char gen[64];
-    size_t glen = 0;
-    if (!id) {
-        /* "<ms>-<seq>": unique among generated IDs; only an ID given by a
-         * producer in that shape can collide, so only then probe. */
-        uint64_t seq = q_next_seq(x->q);
-        for (;;) {
-            glen = (size_t)ll_str(gen, now);
-            gen[glen++] = '-';
-            glen += (size_t)ll_str(gen + glen, (long long)seq);
-            if (!x->gen_like_ids) break;
-            if (!q_find_len(x->q, gen, glen)) break;
-            seq++;
-        }
-    } else if (!x->gen_like_ids && looks_generated(id)) {
-        x->gen_like_ids = 1;
-    }
-    j = q_add(x->q, id ? id : gen, id ? sbuf_len(id) : glen, a->argv[2], sbuf_len(a->argv[2]), &o, now);
-    s->dirty++;
-    reply_job_id(c, j);
-    if (j->state == QS_WAITING) wake(s, c->db, key, x);
-    reg_update(x);
-    if (!s->sinks) {
+    return i;
+}
+
+/* emit_push logs job j's enqueue: every option, absolute. */
+static void emit_push(server *s, int dbid, const char *key, const qjob *j)
+{
+    if (!s->sinks) {                       /* nobody listens: count it, build nothing */
         s->stat.effects++;
         return;
     }
-    /* The effect: every option, absolute. */
     const char *av[22];
     size_t lv[22];
     char nb[7][24];
     int n = 0;
     av[n] = "QPUSH", lv[n++] = 5;
     av[n] = key, lv[n++] = sbuf_len(key);
-    av[n] = a->argv[2], lv[n++] = sbuf_len(a->argv[2]);
+    av[n] = j->payload, lv[n++] = sbuf_len(j->payload);
     av[n] = "ID", lv[n++] = 2;
     av[n] = j->id, lv[n++] = sbuf_len(j->id);
     av[n] = "AT", lv[n++] = 2;
@@ -782,26 +763,128 @@ void cmd_qpush(session *c)
     }
     av[n] = "ENQ", lv[n++] = 3;
     av[n] = nb[6], lv[n++] = (size_t)ll_str(nb[6], j->enq_ms);
-    emit(s, c->dbid, n, av, lv);
+    emit(s, dbid, n, av, lv);
+}
+
+/* push_new enqueues a new job in x (at key) under a generated ID (id
+ * NULL) or id (which must not exist), counts and logs it. */
+static qjob *push_new(session *c, qobj *x, const char *key, const char *id, const char *payload,
+                      const qjob_opts *o)
+{
+    server *s = c->srv;
+    long long now = s->mstime;
+    char gen[64];
+    size_t glen = 0;
+    if (!id) {
+        /* "<ms>-<seq>": unique among generated IDs; only an ID given by a
+         * producer in that shape can collide, so only then probe. */
+        uint64_t seq = q_next_seq(x->q);
+        if (x->gen_ms != now) {
+            x->gen_plen = (size_t)ll_str(x->gen_pfx, now);
+            x->gen_pfx[x->gen_plen++] = '-';
+            x->gen_ms = now;
+        }
+        memcpy(gen, x->gen_pfx, x->gen_plen);
+        for (;;) {
+            glen = x->gen_plen + (size_t)ll_str(gen + x->gen_plen, (long long)seq);
+            if (!x->gen_like_ids) break;
+            if (!q_find_len(x->q, gen, glen)) break;
+            seq++;
+        }
+    } else if (!x->gen_like_ids && looks_generated(id)) {
+        x->gen_like_ids = 1;
+    }
+    qjob *j = q_add(x->q, id ? id : gen, id ? sbuf_len(id) : glen, payload, sbuf_len(payload), o, now);
+    s->dirty++;
+    emit_push(s, c->dbid, key, j);
+    return j;
+}
+
+/* QPUSH queue payload [ID id] [DELAY ms | AT unix-ms] [PRIORITY n]
+ *       [MAXATTEMPTS n] [BACKOFF FIXED|EXP ms [MAX ms] [JITTER]]
+ *       [TTL ms | DEADLINE unix-ms] */
+void cmd_qpush(session *c)
+{
+    argv_t *a = &c->args;
+    qjob_opts o;
+    q_opts_default(&o, c->srv->mstime);
+    const char *id = NULL;
+    if (parse_push_opts(c, 3, &o, &id) < 0) return;
+    const char *key = a->argv[1];
+    int wrong;
+    qobj *x = lookup(c, key, 1, &wrong);
+    if (wrong) return;
+    effect_suppress(c);
+    qjob *j = id ? q_find(x->q, id) : NULL;
+    if (!j) {                              /* else idempotent: the job stays as it is */
+        j = push_new(c, x, key, id, a->argv[2], &o);
+        if (j->state == QS_WAITING) wake(c->srv, c->db, key, x);
+    }
+    reply_job_id(c, j);
+    reg_update(x);
+}
+
+/* QPUSHMANY queue [DELAY ms | AT unix-ms] [PRIORITY n] [MAXATTEMPTS n]
+ *           [BACKOFF FIXED|EXP ms [MAX ms] [JITTER]] [TTL ms | DEADLINE unix-ms]
+ *           PAYLOADS payload [payload ...] | JOBS id payload [id payload ...] */
+void cmd_qpushmany(session *c)
+{
+    argv_t *a = &c->args;
+    qjob_opts o;
+    q_opts_default(&o, c->srv->mstime);
+    int first = parse_push_opts(c, 2, &o, NULL);
+    if (first < 0) return;
+    int with_ids = tolower(a->argv[first][0]) == 'j';
+    int step = with_ids ? 2 : 1;
+    first++;
+    if (first >= a->argc || (a->argc - first) % step) {   /* nothing after it, or an ID without payload */
+        reply_err_syntax(c);
+        return;
+    }
+    for (int i = first; with_ids && i < a->argc; i += 2)
+        if (sbuf_len(a->argv[i]) == 0) {
+            reply_error(c, "ERR job ID must not be empty");
+            return;
+        }
+    const char *key = a->argv[1];
+    int wrong;
+    qobj *x = lookup(c, key, 1, &wrong);
+    if (wrong) return;
+    effect_suppress(c);
+    reply_array(c, (a->argc - first) / step);
+    int waiting = 0;
+    for (int i = first; i < a->argc; i += step) {
+        const char *id = with_ids ? a->argv[i] : NULL;
+        qjob *j = id ? q_find(x->q, id) : NULL;
+        if (!j) {                          /* else idempotent: the job stays as it is */
+            j = push_new(c, x, key, id, a->argv[i + step - 1], &o);
+            waiting |= j->state == QS_WAITING;
+        }
+        reply_job_id(c, j);
+    }
+    if (waiting) wake(c->srv, c->db, key, x);
+    reg_update(x);
 }
 
 /* ---- QFETCH ------------------------------------------------------------------- */
 
 static void fetch_timeout(session *c) { reply_null_array(c); }
 
-/* QFETCH [COUNT n] [LEASE ms] [BLOCK ms] QUEUES queue [queue ...] */
+/* QFETCH [COUNT n] [LEASE ms] [BLOCK ms] [GROUPED] QUEUES queue [queue ...] */
 void cmd_qfetch(session *c)
 {
     server *s = c->srv;
     argv_t *a = &c->args;
     long long count = 1, lease = DEFAULT_LEASE_MS, block = -1;
-    int first = -1;
+    int first = -1, grouped = 0;
     for (int i = 1; i < a->argc; i++) {
         const char *opt = a->argv[i];
         int more = a->argc - i - 1;
         if (!strcasecmp(opt, "queues")) {
             first = i + 1;
             break;
+        } else if (!strcasecmp(opt, "grouped")) {
+            grouped = 1;
         } else if (!strcasecmp(opt, "count") && more >= 1) {
             if (parse_positive(c, a->argv[++i], &count) < 0) return;
         } else if (!strcasecmp(opt, "lease") && more >= 1) {
@@ -840,7 +923,7 @@ void cmd_qfetch(session *c)
     effect_suppress(c);
     long long until = s->mstime + lease;
     void *h = NULL;
-    long long got = 0;
+    long long got = 0, groups = 0;
     for (int i = first; i < a->argc && got < count; i++) {
         const char *key = a->argv[i];
         int wrong;
@@ -848,24 +931,40 @@ void cmd_qfetch(session *c)
         if (!x) continue;
         qjob *j;
         uint64_t token = q_token_next(x->q);
+        void *hg = NULL;                   /* GROUPED: this queue's flat job list */
+        long long mine = 0;
         while (got < count && (j = q_first(x->q, QS_WAITING))) {
             if (!h) h = reply_defer(c);
             q_lease(x->q, j, c->id, token, until);
             long long nums[3] = {(long long)c->id, until, (long long)token};
             emit_job(s, c->dbid, "QLEASE", key, j, 3, nums, NULL, 0);
             s->dirty++;
-            reply_array(c, 5);
-            reply_bulk(c, key, sbuf_len(key));
+            if (grouped) {                 /* [queue, token, [id, payload, attempt, ...]] */
+                if (!hg) {
+                    reply_array(c, 3);
+                    reply_bulk(c, key, sbuf_len(key));
+                    reply_int(c, (long long)token);
+                    hg = reply_defer(c);
+                }
+            } else {                       /* [queue, id, payload, attempt, token] */
+                reply_array(c, 5);
+                reply_bulk(c, key, sbuf_len(key));
+            }
             reply_job_id(c, j);
             reply_bulk(c, j->payload, sbuf_len(j->payload));
             reply_int(c, j->attempt);
-            reply_int(c, (long long)token);
+            if (!grouped) reply_int(c, (long long)token);
             got++;
+            mine++;
+        }
+        if (hg) {
+            reply_set_array_len(c, hg, 3 * mine);
+            groups++;
         }
         reg_update(x);
     }
     if (h) {
-        reply_set_array_len(c, h, got);
+        reply_set_array_len(c, h, grouped ? groups : got);
         return;
     }
     if (block < 0) {

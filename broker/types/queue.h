@@ -10,7 +10,8 @@
  *   dead     out of attempts (dead-letter set): by (dead_at, seq).
  *
  * One ordered index per state, all four the same intrusive skiplist: a job
- * carries its own forward pointers and sits in exactly one index.  Jobs
+ * carries its own forward pointers (and a back pointer at the bottom level)
+ * and sits in exactly one index.  Jobs
  * with a time to live are also in a binary min-heap by deadline (waiting,
  * delayed and leased jobs; a dead job no longer expires).  `seq` is a
  * per-queue enqueue sequence that makes every index key unique.
@@ -73,6 +74,7 @@ typedef struct qjob {
     long long due;           /* unix ms it is (or was) due */
     long long lease_until;   /* leased: unix ms the lease ends */
     long long dead_at;       /* dead: when it got there */
+    struct qjob *prev;       /* the job before it in its index (level 0), or NULL */
     struct qjob *hnext;      /* next job in the ID table's bucket */
     uint64_t hash;           /* of the ID (in the ID table only) */
     sbuf id;                 /* view into this allocation */

@@ -1,10 +1,11 @@
-"""test_queues.py — delayed and reliable job queues (issue 6): QPUSH QFETCH
+"""test_queues.py — delayed and reliable job queues (issue 6): QPUSH QPUSHMANY QFETCH
 QACK QNACK QEXTEND QINFO QJOB QLIST QREQUEUE QDEL; ordering, leases and
 their expiry without polling, backoff, dead letters, TTL, blocking fetch
 across queues, the key commands on queues, INFO queues, and restarts from
 the append log.  Queues are Rill's own type: the differential cases check
 what Redis defines (WRONGTYPE from Redis's own commands, error texts)."""
 import os
+import sys
 import shutil
 import socket
 import statistics
@@ -13,8 +14,9 @@ import threading
 import time
 import unittest
 
-import harness
-from harness import Server, parse, RespError
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Server, parse, RespError  # noqa: E402
 
 
 def fields(reply):
@@ -367,6 +369,30 @@ class QueueBasics(harness.RillTestCase):
         self.assertLess(max(late), 100, late)
         w.close()
 
+    def test_timer_armed_early_still_delivers_on_time(self):
+        """The timer stays armed for an earlier event that went away (a
+        deleted delayed job, an acked lease): it fires early, re-arms, and
+        the later job is still on time."""
+        c = self.c
+        w = self.server.conn()
+        for i in range(3):
+            t0 = now_ms()
+            c.cmd("QPUSH", "q", "x", "ID", "early%d" % i, "AT", t0 + 60)
+            c.cmd("QPUSH", "q", "x", "ID", "late%d" % i, "AT", t0 + 160)
+            c.cmd("QPUSH", "q", "x", "ID", "lease%d" % i, "PRIORITY", 1)
+            self.assertEqual(parse(c.cmd("QFETCH", "LEASE", 30, "QUEUES", "q"))[0][1], b"lease%d" % i)
+            self.assertEqual(c.cmd("QACK", "q", "lease%d" % i), b":1\r\n")   # its lease end was the first event
+            self.assertEqual(c.cmd("QDEL", "q", "early%d" % i), b":1\r\n")   # and the second
+            got = parse(w.cmd("QFETCH", "BLOCK", 5000, "QUEUES", "q"))
+            t = now_ms()
+            self.assertEqual(got[0][1], b"late%d" % i)
+            self.assertGreaterEqual(t, t0 + 160 - 1)
+            self.assertLess(t, t0 + 160 + 100)
+            w.cmd("QACK", "q", "late%d" % i)
+        self.assertEqual(fields(c.cmd("QINFO", "q"))["jobs"], 0)
+        self.assertIn(b"queue_timer_armed:0", parse(c.cmd("INFO", "queues")))
+        w.close()
+
     def test_blocking_fifo_across_queues(self):
         a, b = self.server.conn(), self.server.conn()
         a.send("QFETCH", "BLOCK", 5000, "QUEUES", "q1", "q2")
@@ -577,6 +603,193 @@ class QueueBasics(harness.RillTestCase):
         self.assertEqual(c.cmd("QJOB", "q", "zz"), b"_\r\n")
 
 
+class QueuePushMany(harness.RillTestCase):
+    """QPUSHMANY: several jobs with the same options in one command."""
+
+    def test_pushes_in_order_under_generated_ids(self):
+        c = self.c
+        ids = parse(c.cmd("QPUSHMANY", "q", "PAYLOADS", "a", b"b\x00\r\n", "c"))
+        self.assertEqual(len(ids), 3)
+        self.assertEqual(len(set(ids)), 3)
+        for i in ids:
+            self.assertRegex(i.decode(), r"^\d{13}-\d+$")
+        one = parse(c.cmd("QPUSH", "q", "d"))
+        self.assertNotIn(one, ids)
+        got = parse(c.cmd("QFETCH", "COUNT", 10, "QUEUES", "q"))
+        self.assertEqual([(j[1], j[2]) for j in got], list(zip(ids + [one], [b"a", b"b\x00\r\n", b"c", b"d"])))
+        self.assertEqual(len({j[4] for j in got}), 1)          # one fetch, one token
+        self.assertEqual(c.cmd("QACK", "q", "LEASE", got[0][4], *ids), b":3\r\n")
+        info = fields(c.cmd("QINFO", "q"))
+        self.assertEqual((info["enqueued"], info["acked"], info["leased"]), (4, 3, 1))
+
+    def test_options_apply_to_every_job(self):
+        c = self.c
+        low = parse(c.cmd("QPUSHMANY", "q", "PAYLOADS", "low"))
+        high = parse(c.cmd("QPUSHMANY", "q", "PRIORITY", 5, "MAXATTEMPTS", 2, "BACKOFF", "FIXED", 7, "TTL", 600000,
+                           "PAYLOADS", "h1", "h2"))
+        later = parse(c.cmd("QPUSHMANY", "q", "DELAY", 600000, "PAYLOADS", "l1", "l2"))
+        info = fields(c.cmd("QINFO", "q"))
+        self.assertEqual((info["waiting"], info["delayed"]), (3, 2))
+        for i in high:
+            j = fields(c.cmd("QJOB", "q", i))
+            self.assertEqual((j["priority"], j["max-attempts"], j["backoff"], j["backoff-ms"]), (5, 2, b"fixed", 7))
+            self.assertGreater(j["deadline"], now_ms())
+        for i in later:
+            self.assertEqual(fields(c.cmd("QJOB", "q", i))["state"], b"delayed")
+        got = parse(c.cmd("QFETCH", "COUNT", 10, "QUEUES", "q"))
+        self.assertEqual([j[1] for j in got], high + low)
+
+    def test_serves_blocked_fetchers_full_batches(self):
+        w1, w2 = self.server.conn(), self.server.conn()
+        w1.send("QFETCH", "COUNT", 4, "BLOCK", 5000, "QUEUES", "q")
+        w2.send("QFETCH", "COUNT", 4, "BLOCK", 5000, "QUEUES", "q")
+        time.sleep(0.05)
+        ids = parse(self.c.cmd("QPUSHMANY", "q", "PAYLOADS", *["p%d" % i for i in range(6)]))
+        self.assertEqual([j[1] for j in parse(w1.read_raw())], ids[:4])
+        self.assertEqual([j[1] for j in parse(w2.read_raw())], ids[4:])
+        w1.close()
+        w2.close()
+
+    def test_producer_ids_of_the_generated_shape_are_skipped(self):
+        c = self.c
+        seq = int(parse(c.cmd("QPUSH", "q", "x")).split(b"-")[1])
+        ms = now_ms()
+        # The IDs the next two generated ones would be (after these six
+        # pushes, each taking a seq; the clock may tick meanwhile).
+        for m in (ms, ms + 1, ms + 2):
+            for k in (seq + 7, seq + 8):
+                c.cmd("QPUSH", "q", "taken", "ID", "%d-%d" % (m, k))
+        ids = parse(c.cmd("QPUSHMANY", "q", "PAYLOADS", "a", "b"))
+        self.assertEqual(len(set(ids)), 2)
+        for i in ids:
+            self.assertEqual(fields(c.cmd("QJOB", "q", i))["payload"], b"a" if i == ids[0] else b"b")
+
+    def test_jobs_with_ids_are_idempotent(self):
+        c = self.c
+        self.assertEqual(c.cmd("QPUSH", "q", "old", "ID", "b", "PRIORITY", 9), b"$1\r\nb\r\n")
+        got = parse(c.cmd("QPUSHMANY", "q", "PRIORITY", 1, "JOBS", "a", "pa", "b", "pb", "a", "pa2", "7-1", "pg"))
+        self.assertEqual(got, [b"a", b"b", b"a", b"7-1"])
+        info = fields(c.cmd("QINFO", "q"))
+        self.assertEqual((info["jobs"], info["enqueued"]), (3, 3))
+        b = fields(c.cmd("QJOB", "q", "b"))
+        self.assertEqual((b["payload"], b["priority"]), (b"old", 9))     # left as it was
+        self.assertEqual(fields(c.cmd("QJOB", "q", "a"))["payload"], b"pa")
+        gen = parse(c.cmd("QPUSHMANY", "q", "PAYLOADS", "x", "y"))
+        got = parse(c.cmd("QFETCH", "COUNT", 10, "QUEUES", "q"))
+        self.assertEqual([j[1] for j in got], [b"b", b"a", b"7-1"] + gen)
+
+    def test_bad_input_enqueues_nothing(self):
+        c = self.c
+        syntax = b"-ERR syntax error\r\n"
+        notint = b"-ERR value is not an integer or out of range\r\n"
+        self.assertEqual(c.cmd("QPUSHMANY", "q"), b"-ERR wrong number of arguments for 'qpushmany' command\r\n")
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "PAYLOADS"), b"-ERR wrong number of arguments for 'qpushmany' command\r\n")
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "a", "b"), syntax)                  # no PAYLOADS / JOBS
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "PRIORITY", 1, "PAYLOADS"), syntax)  # nothing after it
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "ID", "x", "PAYLOADS", "a"), syntax)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "DELAY", 1, "AT", 5, "PAYLOADS", "a"), syntax)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "TTL", 5, "DEADLINE", 5, "PAYLOADS", "a"), syntax)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "BACKOFF", "LINEAR", 5, "PAYLOADS", "a"), syntax)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "DELAY", "PAYLOADS", "a"), notint)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "DELAY", -1, "PAYLOADS", "a"), notint)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "TTL", 0, "PAYLOADS", "a"), notint)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "PRIORITY", "1.5", "PAYLOADS", "a"), notint)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "MAXATTEMPTS", 99999999999999999999, "PAYLOADS", "a"), notint)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "JOBS", "id-without-payload"), syntax)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "JOBS", "a", "pa", "b"), syntax)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "DELAY", 5, "JOBS"), syntax)
+        self.assertEqual(c.cmd("QPUSHMANY", "q", "JOBS", "a", "pa", "", "pb"), b"-ERR job ID must not be empty\r\n")
+        self.assertEqual(parse(c.cmd("EXISTS", "q")), 0)
+        c.cmd("SET", "str", "v")
+        self.assertTrue(c.cmd("QPUSHMANY", "str", "PAYLOADS", "a").startswith(b"-WRONGTYPE"))
+        self.assertEqual(parse(c.cmd("GET", "str")), b"v")
+        # a payload may be any bytes, PAYLOADS among them
+        self.assertEqual(len(parse(c.cmd("QPUSHMANY", "q", "PAYLOADS", "PAYLOADS", "ID", ""))), 3)
+        self.assertEqual(parse(c.cmd("QPUSHMANY", "q", "JOBS", "JOBS", "PAYLOADS")), [b"JOBS"])
+
+    def test_many_payloads(self):
+        n = 5000
+        ids = parse(self.c.cmd("QPUSHMANY", "q", "PAYLOADS", *[b"%d" % i for i in range(n)]))
+        self.assertEqual(len(set(ids)), n)
+        self.assertEqual(fields(self.c.cmd("QINFO", "q"))["waiting"], n)
+        got = parse(self.c.cmd("QFETCH", "COUNT", n, "QUEUES", "q"))
+        self.assertEqual([j[2] for j in got], [b"%d" % i for i in range(n)])
+
+
+class QueueFetchGrouped(harness.RillTestCase):
+    """QFETCH GROUPED: [queue, token, [id, payload, attempt, ...]] per queue."""
+
+    def test_shape_across_queues(self):
+        c = self.c
+        c.cmd("QPUSHMANY", "q1", "JOBS", "a", "pa", "b", "pb")
+        c.cmd("QPUSH", "q2", "pc", "ID", "c")
+        c.cmd("QPUSH", "q3", "pd", "ID", "d")
+        raw = c.cmd("QFETCH", "COUNT", 3, "GROUPED", "QUEUES", "q1", "empty", "q2", "q3")
+        self.assertEqual(raw, b"*2\r\n*3\r\n$2\r\nq1\r\n:1\r\n*6\r\n$1\r\na\r\n$2\r\npa\r\n:1\r\n$1\r\nb\r\n$2\r\npb\r\n:1\r\n"
+                              b"*3\r\n$2\r\nq2\r\n:1\r\n*3\r\n$1\r\nc\r\n$2\r\npc\r\n:1\r\n")
+        # the same jobs, the same leases as the plain form
+        self.assertEqual(c.cmd("QACK", "q1", "LEASE", 1, "a", "b"), b":2\r\n")
+        self.assertEqual(fields(c.cmd("QJOB", "q2", "c"))["lease-token"], 1)
+        # second delivery: attempt 2; nothing due: an empty array
+        c.cmd("QNACK", "q2", "c", "DELAY", 0)
+        self.assertEqual(parse(c.cmd("QFETCH", "GROUPED", "COUNT", 5, "QUEUES", "q2")), [[b"q2", 2, [b"c", b"pc", 2]]])
+        self.assertEqual(c.cmd("QFETCH", "GROUPED", "QUEUES", "q2"), b"*0\r\n")
+        # options in any order before QUEUES; GROUPED after QUEUES is a queue name
+        c.cmd("QPUSH", "GROUPED", "pg", "ID", "g")
+        self.assertEqual(parse(c.cmd("QFETCH", "QUEUES", "GROUPED")), [[b"GROUPED", b"g", b"pg", 1, 1]])
+
+    def test_resp3_and_blocking(self):
+        c = self.c
+        c.cmd("HELLO", "3")
+        w = self.server.conn()
+        w.send("QFETCH", "GROUPED", "COUNT", 10, "BLOCK", 5000, "QUEUES", "q")
+        time.sleep(0.05)
+        c.cmd("QPUSHMANY", "q", "JOBS", "x", "px", "y", "py")
+        self.assertEqual(parse(w.read_raw()), [[b"q", 1, [b"x", b"px", 1, b"y", b"py", 1]]])
+        self.assertEqual(w.cmd("QFETCH", "GROUPED", "BLOCK", 50, "QUEUES", "q"), b"*-1\r\n")
+        c.cmd("QPUSH", "q", "pz", "ID", "z")
+        self.assertEqual(c.cmd("QFETCH", "GROUPED", "QUEUES", "q"),
+                         b"*1\r\n*3\r\n$1\r\nq\r\n:2\r\n*3\r\n$1\r\nz\r\n$2\r\npz\r\n:1\r\n")
+        # inside MULTI it answers at once, grouped
+        c.cmd("QPUSH", "q", "pm", "ID", "m")
+        c.cmd("MULTI")
+        c.cmd("QFETCH", "GROUPED", "BLOCK", 0, "QUEUES", "q")
+        c.cmd("QFETCH", "GROUPED", "BLOCK", 0, "QUEUES", "q")
+        self.assertEqual(parse(c.cmd("EXEC")), [[[b"q", 3, [b"m", b"pm", 1]]], None])
+        w.close()
+
+    def test_native_reply_matches_resp3(self):
+        try:
+            from native_wire import NativeClient
+        except ImportError as e:
+            self.skipTest("no native client: %s" % e)
+        url = "tcp://127.0.0.1:%d" % harness.free_port()
+        srv = Server("rill", extra=["--native-listen", url])
+        try:
+            n = NativeClient(url)
+            r3 = srv.conn()
+            r3.cmd("HELLO", "3")
+            for q in ("qa", "qb"):
+                r3.cmd("QPUSHMANY", q, "JOBS", "a", "pa", "b", "pb")
+            v = n.call("QFETCH", "GROUPED", "COUNT", 10, "QUEUES", "qa")
+            raw = r3.cmd("QFETCH", "GROUPED", "COUNT", 10, "QUEUES", "qb")
+            self.assertEqual(v.resp3(), raw.replace(b"qb", b"qa"))
+            n.close()
+            r3.close()
+        finally:
+            srv.stop()
+
+    def test_bad_input(self):
+        c = self.c
+        syntax = b"-ERR syntax error\r\n"
+        self.assertEqual(c.cmd("QFETCH", "GROUPED", "QUEUES"), syntax)
+        self.assertEqual(c.cmd("QFETCH", "GROUPED", "1", "QUEUES", "q"), syntax)
+        self.assertEqual(c.cmd("QFETCH", "GROUPED", "COUNT", 0, "QUEUES", "q"),
+                         b"-ERR value is out of range, must be positive\r\n")
+        c.cmd("SET", "str", "v")
+        self.assertTrue(c.cmd("QFETCH", "GROUPED", "QUEUES", "q", "str").startswith(b"-WRONGTYPE"))
+
+
 class QueueWrongType(harness.DiffTestCase):
     """Redis's commands on a queue key answer exactly what Redis answers on
     a key of another type."""
@@ -668,6 +881,25 @@ class QueueRestart(unittest.TestCase):
         self.assertIsNone(parse(c.cmd("QJOB", "q", "ls")))
         self.assertEqual(fields(c.cmd("QJOB", "q", "w"))["state"], b"leased")
         self.assertEqual(c.cmd("QACK", "q", "LEASE", ll_token, "ll"), b":1\r\n")
+        c.close()
+
+    def test_restart_keeps_bulk_pushes(self):
+        """QPUSHMANY is logged job by job: IDs, options and order come back."""
+        s = self.start()
+        c = s.conn()
+        ids = parse(c.cmd("QPUSHMANY", "q", "PRIORITY", 2, "MAXATTEMPTS", 3, "PAYLOADS", "a", "b", "c"))
+        late = parse(c.cmd("QPUSHMANY", "q", "DELAY", 600000, "PAYLOADS", "d"))
+        late += parse(c.cmd("QPUSHMANY", "q", "DELAY", 600000, "JOBS", "e", "pe", ids[0], "again"))[:1]
+        before = {i: parse(c.cmd("QJOB", "q", i)) for i in ids + late}
+        c.close()
+        s.kill9()
+        s = self.start()
+        c = s.conn()
+        for i in ids + late:
+            self.assertEqual(parse(c.cmd("QJOB", "q", i)), before[i], i)
+        got = parse(c.cmd("QFETCH", "COUNT", 10, "QUEUES", "q"))
+        self.assertEqual([j[1] for j in got], ids)
+        self.assertNotIn(parse(c.cmd("QPUSH", "q", "f")), ids + late)
         c.close()
 
     def test_rewrite_keeps_exact_states(self):

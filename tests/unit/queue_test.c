@@ -46,13 +46,14 @@ static const char *order(queue *q, int state)
 }
 
 /* indexes_sorted: every state's index in strictly increasing position
- * order (waiting: priority descending), each job found by its ID. */
+ * order (waiting: priority descending), each job found by its ID and
+ * linked back to the job before it. */
 static int indexes_sorted(queue *q)
 {
     for (int s = 0; s < QS_NSTATES; s++) {
         const qjob *prev = NULL;
         for (qjob *j = q_first(q, s); j; prev = j, j = q_next(j)) {
-            if (j->state != s || q_find(q, j->id) != j) return 0;
+            if (j->state != s || q_find(q, j->id) != j || j->prev != prev) return 0;
             if (!prev) continue;
             q_pos a, b;
             q_job_pos(prev, &a);
