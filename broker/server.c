@@ -296,7 +296,15 @@ void server_before_sleep(server *s)
         block_before_sleep(s);
     } while (queue_wakes_pending(s));
     aof_before_sleep(s);   /* the iteration's records go out before any reply */
-    session *c = s->pending_write;
+    /* The list is pushed at the head: reverse it so replies leave in the
+     * order their sessions got output (a producer whose push woke blocked
+     * fetchers hears back before them, and its next push comes sooner). */
+    session *c = NULL;
+    for (session *p = s->pending_write, *next; p; p = next) {
+        next = p->pw_next;
+        p->pw_next = c;
+        c = p;
+    }
     s->pending_write = NULL;
     while (c) {
         session *next = c->pw_next;

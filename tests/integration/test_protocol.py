@@ -27,7 +27,7 @@ def small_quarantine_server(extra=()):
     """A rill-server whose ASan quarantine is small (no effect without ASan)."""
     old = os.environ.get("ASAN_OPTIONS")
     opts = [old] if old else []
-    os.environ["ASAN_OPTIONS"] = ":".join(opts + ["quarantine_size_mb=4"])
+    os.environ["ASAN_OPTIONS"] = ":".join(opts + ["quarantine_size_mb=1"])
     try:
         return harness.Server("rill", extra=extra)
     finally:
