@@ -45,6 +45,10 @@ const char *native_strerror(int err)
  * or longer than 10 bytes. */
 static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
+    if (*p < end && **p < 0x80) {   /* one byte: keys, ids and lengths under 128 */
+        *out = *(*p)++;
+        return 0;
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 70; shift += 7) {
         if (*p >= end) return -1;
@@ -157,11 +161,109 @@ static size_t varint_len(uint64_t v)
     return n;
 }
 
+/* Replies are encoded by hand (protobuf-c's generic packer computes each
+ * nested message's size again at every level and walks field descriptors;
+ * it was the largest item of the core thread at pipeline 16).  The bytes
+ * are protobuf-c's, field for field: proto3 defaults omitted, fields in
+ * number order (native_codec_test checks them against rill__reply__pack). */
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+
+static int dbl_is_zero(double d) { return d == 0; }   /* as protobuf-c: -0.0 is left out too */
+
+static size_t value_size(const Rill__Value *v)
+{
+    size_t n = 0;
+    if (v->kind) n += 1 + varint_len((uint64_t)(int64_t)v->kind);
+    if (v->str.len) n += 1 + varint_len(v->str.len) + v->str.len;
+    if (v->integer) n += 1 + varint_len(zigzag(v->integer));
+    if (!dbl_is_zero(v->dbl)) n += 1 + 8;
+    if (v->fmt && v->fmt[0]) {
+        size_t l = strlen(v->fmt);
+        n += 1 + varint_len(l) + l;
+    }
+    for (size_t i = 0; i < v->n_elems; i++) {
+        size_t e = value_size(v->elems[i]);
+        n += 1 + varint_len(e) + e;
+    }
+    return n;
+}
+
+static uint8_t *value_put(const Rill__Value *v, uint8_t *p)
+{
+    if (v->kind) {
+        *p++ = 0x08;
+        p = put_varint(p, (uint64_t)(int64_t)v->kind);
+    }
+    if (v->str.len) {
+        *p++ = 0x12;
+        p = put_varint(p, v->str.len);
+        memcpy(p, v->str.data, v->str.len);
+        p += v->str.len;
+    }
+    if (v->integer) {
+        *p++ = 0x18;
+        p = put_varint(p, zigzag(v->integer));
+    }
+    if (!dbl_is_zero(v->dbl)) {
+        uint64_t bits;
+        memcpy(&bits, &v->dbl, 8);
+        *p++ = 0x21;
+        for (int i = 0; i < 8; i++) *p++ = (uint8_t)(bits >> (8 * i));   /* little-endian fixed64 */
+    }
+    if (v->fmt && v->fmt[0]) {
+        size_t l = strlen(v->fmt);
+        *p++ = 0x2a;
+        p = put_varint(p, l);
+        memcpy(p, v->fmt, l);
+        p += l;
+    }
+    for (size_t i = 0; i < v->n_elems; i++) {
+        *p++ = 0x32;
+        p = put_varint(p, value_size(v->elems[i]));
+        p = value_put(v->elems[i], p);
+    }
+    return p;
+}
+
+size_t native_reply_size(uint64_t id, const Rill__Value *value)
+{
+    size_t n = id ? 1 + varint_len(id) : 0;
+    if (value) {
+        size_t e = value_size(value);
+        n += 1 + varint_len(e) + e;
+    }
+    return n;
+}
+
+size_t native_encode_reply(uint64_t id, const Rill__Value *value, uint8_t *out)
+{
+    uint8_t *p = out;
+    if (id) {
+        *p++ = 0x08;
+        p = put_varint(p, id);
+    }
+    if (value) {
+        *p++ = 0x12;
+        p = put_varint(p, value_size(value));
+        p = value_put(value, p);
+    }
+    return (size_t)(p - out);
+}
+
 size_t native_batch_reply_size(uint64_t id, int n, const uint64_t *ids, Rill__Value *const *values)
 {
-    Rill__Reply r = RILL__REPLY__INIT;
-    r.id = id;
-    size_t sz = rill__reply__get_packed_size(&r);
+    size_t sz = native_reply_size(id, NULL);
     for (int i = 0; i < n; i++) {
         size_t e = native_reply_size(ids[i], values[i]);
         sz += 1 + varint_len(e) + e;   /* key 0x1a, length, Reply */
@@ -171,19 +273,10 @@ size_t native_batch_reply_size(uint64_t id, int n, const uint64_t *ids, Rill__Va
 
 size_t native_encode_batch_reply(uint64_t id, int n, const uint64_t *ids, Rill__Value *const *values, uint8_t *out)
 {
-    Rill__Reply r = RILL__REPLY__INIT;
-    r.id = id;
-    uint8_t *p = out;
-    p += rill__reply__pack(&r, p);
+    uint8_t *p = out + native_encode_reply(id, NULL, out);
     for (int i = 0; i < n; i++) {
-        size_t e = native_reply_size(ids[i], values[i]);
         *p++ = 0x1a;
-        uint64_t v = e;
-        while (v >= 0x80) {
-            *p++ = (uint8_t)(v | 0x80);
-            v >>= 7;
-        }
-        *p++ = (uint8_t)v;
+        p = put_varint(p, native_reply_size(ids[i], values[i]));
         p += native_encode_reply(ids[i], values[i], p);
     }
     return (size_t)(p - out);
@@ -312,22 +405,6 @@ Rill__Value *native_builder_finish(native_builder *b)
     b->active = 0;
     if (b->captop > 64) builder_release(b);
     return v;
-}
-
-size_t native_reply_size(uint64_t id, const Rill__Value *value)
-{
-    Rill__Reply r = RILL__REPLY__INIT;
-    r.id = id;
-    r.value = (Rill__Value *)value;
-    return rill__reply__get_packed_size(&r);
-}
-
-size_t native_encode_reply(uint64_t id, const Rill__Value *value, uint8_t *out)
-{
-    Rill__Reply r = RILL__REPLY__INIT;
-    r.id = id;
-    r.value = (Rill__Value *)value;
-    return rill__reply__pack(&r, out);
 }
 
 /* ------------------------------------------------------------------------

@@ -1,10 +1,15 @@
 """test_rill_benchmark.py — rill-benchmark: a short run of every test kind
 against rill-server over the native protocol (the effects are checked with
-RESP), the CSV output, and bad arguments."""
+RESP), with both engines (the direct SP wire protocol writer and librill,
+--lib), the CSV output, refused and very large batches, a server that goes
+away, a peer that is not a Rill server, and bad arguments."""
 import csv
 import io
 import os
+import socket
 import subprocess
+import threading
+import time
 import unittest
 
 import harness
@@ -19,7 +24,8 @@ class RillBenchmark(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.nport = harness.free_port()
-        cls.srv = harness.Server("rill", extra=["--native-listen", "tcp://127.0.0.1:%d" % cls.nport])
+        cls.srv = harness.Server("rill", extra=["--native-listen", "tcp://127.0.0.1:%d" % cls.nport,
+                                                "--native-max-frame", "64kb"])
         cls.url = "tcp://127.0.0.1:%d" % cls.nport
 
     @classmethod
@@ -31,7 +37,19 @@ class RillBenchmark(unittest.TestCase):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
 
     def test_every_test_runs_and_does_its_work(self):
-        p = self.run_bench("-c", "4", "-n", "300", "-P", "8", "-t", "ping,set,get,incr,lpush,rpop,xadd", "--csv")
+        self.every_test(())
+
+    def test_every_test_runs_and_does_its_work_through_librill(self):
+        self.every_test(("--lib",))
+
+    def test_every_test_runs_and_does_its_work_one_request_per_message(self):
+        self.every_test(("-P", "1"))
+
+    def every_test(self, extra):
+        c = self.srv.conn()
+        c.cmd("FLUSHALL")
+        c.close()
+        p = self.run_bench("-c", "4", "-n", "300", "-P", "8", "-t", "ping,set,get,incr,lpush,rpop,xadd", "--csv", *extra)
         self.assertEqual(p.returncode, 0, p.stderr)
         rows = list(csv.DictReader(io.StringIO(p.stdout.decode())))
         self.assertEqual([r["test"] for r in rows], ["PING", "SET", "GET", "INCR", "LPUSH", "RPOP", "XADD"])
@@ -68,6 +86,103 @@ class RillBenchmark(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn(b"WRONGTYPE", p.stderr)
         self.assertIn(b"ERRORS", p.stdout)
+
+    def test_errors_are_counted_through_librill(self):
+        c = self.srv.conn()
+        c.cmd("SET", "mylist", "not a list")
+        c.close()
+        p = self.run_bench("-c", "2", "-n", "50", "-P", "4", "-t", "lpush", "--lib")
+        c = self.srv.conn()
+        c.cmd("DEL", "mylist")
+        c.close()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"WRONGTYPE", p.stderr)
+        self.assertIn(b"ERRORS", p.stdout)
+
+    def test_refused_batch_is_an_error(self):
+        # Two 32 KB SETs make a batch over native-max-frame (64 KB): refused whole with one ERROR.
+        p = self.run_bench("-c", "1", "-n", "2", "-P", "2", "-d", "32768", "-t", "set")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"native-max-frame", p.stderr)
+
+    def test_large_batches_go_out_whole(self):
+        # 8 x 1 MB per message: more than a socket buffer, written in parts (EPOLLOUT).
+        srv = harness.Server("rill", extra=["--native-listen", "tcp://127.0.0.1:%d" % harness.free_port()])
+        try:
+            url = [a for a in srv.proc.args if str(a).startswith("tcp://")][0]
+            p = subprocess.run([tool("rill-benchmark"), "-u", url, "-c", "2", "-n", "32", "-P", "8", "-d", "1000000",
+                                "-t", "lpush", "--csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            c = srv.conn()
+            self.assertEqual(c.cmd("LLEN", "mylist"), b":32\r\n")
+            c.close()
+        finally:
+            srv.stop()
+
+    def test_server_going_away_ends_the_run(self):
+        nport = harness.free_port()
+        srv = harness.Server("rill", extra=["--native-listen", "tcp://127.0.0.1:%d" % nport])
+        p = subprocess.Popen([tool("rill-benchmark"), "-u", "tcp://127.0.0.1:%d" % nport, "-c", "4",
+                              "-n", "100000000", "-P", "4", "-t", "ping"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Stop the server only once all four clients are in (NNG's handshake
+        # runs on its threads: on a loaded machine it can take a while).
+        c = srv.conn()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            info = c.cmd("INFO", "clients")
+            if b"connected_clients:5\r\n" in info:
+                break
+            time.sleep(0.05)
+        c.close()
+        time.sleep(0.2)
+        srv.stop()
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            self.fail("rill-benchmark did not notice the server going away")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"connection lost", err)
+
+    def test_peer_that_is_not_a_rill_server(self):
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(4)
+        port = ls.getsockname()[1]
+
+        def serve():
+            try:
+                while True:
+                    s, _ = ls.accept()
+                    s.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+                    s.close()
+            except OSError:
+                pass
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            p = subprocess.run([tool("rill-benchmark"), "-u", "tcp://127.0.0.1:%d" % port, "-n", "10", "-c", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        finally:
+            ls.close()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"only 0 of 2 clients connected", p.stderr)
+
+    def test_ipc_url_goes_through_librill(self):
+        srv = harness.Server("rill", extra=["--native-listen", "ipc://bench.sock"])
+        try:
+            url = "ipc://" + os.path.join(srv.dir, "bench.sock")
+            p = subprocess.run([tool("rill-benchmark"), "-u", url, "-c", "2", "-n", "40", "-P", "4", "-t", "incr",
+                                "--csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            c = srv.conn()
+            self.assertEqual(c.cmd("GET", "counter:000000000000"), b"$2\r\n40\r\n")
+            c.close()
+        finally:
+            srv.stop()
 
     def test_bad_arguments(self):
         for args in (["-P", "1025"], ["-P", "0"], ["-c", "0"], ["-n", "0"], ["-t", "nosuch"], ["--what"], ["-d", "-1"]):

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -453,6 +454,116 @@ static void test_raw_push_hook(void **state)
     free(c);
 }
 
+/* same_as_protobuf_c: our hand encoder gives protobuf-c's bytes for Reply{id, v}. */
+static void same_as_protobuf_c(uint64_t id, Rill__Value *v)
+{
+    Rill__Reply r = RILL__REPLY__INIT;
+    r.id = id;
+    r.value = v;
+    size_t want = rill__reply__get_packed_size(&r);
+    uint8_t *ref = malloc(want + 1), *ours = malloc(want + 64);
+    rill__reply__pack(&r, ref);
+    assert_int_equal(native_reply_size(id, v), want);
+    assert_int_equal(native_encode_reply(id, v, ours), want);
+    assert_memory_equal(ours, ref, want);
+    free(ref);
+    free(ours);
+}
+
+static Rill__Value *val(Rill__Value__Kind kind)
+{
+    Rill__Value *v = calloc(1, sizeof *v);
+    rill__value__init(v);
+    v->kind = kind;
+    return v;
+}
+
+/* free_nodes frees a tree made with val (its strings are static). */
+static void free_nodes(Rill__Value *v)
+{
+    for (size_t i = 0; i < v->n_elems; i++) free_nodes(v->elems[i]);
+    free(v->elems);
+    free(v);
+}
+
+static void add_elem(Rill__Value *parent, Rill__Value *child)
+{
+    parent->elems = realloc(parent->elems, (parent->n_elems + 1) * sizeof *parent->elems);
+    parent->elems[parent->n_elems++] = child;
+}
+
+static void test_encoder_matches_protobuf_c(void **state)
+{
+    (void)state;
+    static uint8_t big[300];
+    memset(big, 'b', sizeof big);
+    same_as_protobuf_c(0, NULL);
+    same_as_protobuf_c(1, NULL);
+    Rill__Value *null = val(RILL__VALUE__KIND__NULL);
+    same_as_protobuf_c(0, null);
+    const uint64_t ids[] = {1, 127, 128, 16383, 16384, UINT64_MAX};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) same_as_protobuf_c(ids[i], null);
+    free_nodes(null);
+    Rill__Value *arr = val(RILL__VALUE__KIND__ARRAY);
+    Rill__Value *s = val(RILL__VALUE__KIND__SIMPLE);
+    s->str.data = (uint8_t *)"OK";
+    s->str.len = 2;
+    add_elem(arr, s);
+    Rill__Value *empty = val(RILL__VALUE__KIND__BULK);   /* empty bulk: data set, length 0 */
+    empty->str.data = (uint8_t *)"";
+    add_elem(arr, empty);
+    Rill__Value *b = val(RILL__VALUE__KIND__BULK);
+    b->str.data = big;
+    b->str.len = sizeof big;
+    add_elem(arr, b);
+    const long long ints[] = {0, 1, -1, 63, -64, 64, LLONG_MAX, LLONG_MIN};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+        Rill__Value *n = val(RILL__VALUE__KIND__INTEGER);
+        n->integer = ints[i];
+        add_elem(arr, n);
+    }
+    const double dbls[] = {0.0, -0.0, 1.5, -2.25e300, 1e-310};
+    for (size_t i = 0; i < sizeof dbls / sizeof *dbls; i++) {
+        Rill__Value *d = val(RILL__VALUE__KIND__DOUBLE);
+        d->dbl = dbls[i];
+        add_elem(arr, d);
+    }
+    Rill__Value *verb = val(RILL__VALUE__KIND__VERBATIM);
+    verb->str.data = (uint8_t *)"hello";
+    verb->str.len = 5;
+    verb->fmt = "txt";
+    add_elem(arr, verb);
+    Rill__Value *nofmt = val(RILL__VALUE__KIND__VERBATIM);
+    nofmt->fmt = "";
+    add_elem(arr, nofmt);
+    Rill__Value *t = val(RILL__VALUE__KIND__BOOLEAN);
+    t->integer = 1;
+    add_elem(arr, t);
+    Rill__Value *map = val(RILL__VALUE__KIND__MAP);   /* nested, and deeper */
+    Rill__Value *inner = val(RILL__VALUE__KIND__SET);
+    for (int i = 0; i < 200; i++) add_elem(inner, val(RILL__VALUE__KIND__NULL));
+    add_elem(map, val(RILL__VALUE__KIND__PUSH));
+    add_elem(map, inner);
+    add_elem(arr, map);
+    same_as_protobuf_c(42, arr);
+    /* the batch form: Reply{id, batch: [Reply{ids[i], values[i]}]} */
+    Rill__Value *vals[2] = {arr, s};
+    uint64_t bids[2] = {7, 300};
+    Rill__Reply e0 = RILL__REPLY__INIT, e1 = RILL__REPLY__INIT, top = RILL__REPLY__INIT;
+    e0.id = 7, e0.value = arr, e1.id = 300, e1.value = s;
+    Rill__Reply *entries[2] = {&e0, &e1};
+    top.id = 99, top.n_batch = 2, top.batch = entries;
+    size_t want = rill__reply__get_packed_size(&top);
+    uint8_t *ref = malloc(want), *ours = malloc(want + 64);
+    rill__reply__pack(&top, ref);
+    assert_int_equal(native_batch_reply_size(99, 2, bids, vals), want);
+    assert_int_equal(native_encode_batch_reply(99, 2, bids, vals, ours), want);
+    assert_memory_equal(ours, ref, want);
+    free(ref);
+    free(ours);
+    free_nodes(arr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_raw_push_hook),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_batch_reply),
+        cmocka_unit_test(test_encoder_matches_protobuf_c),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
