@@ -24,7 +24,7 @@
  * vectors: no per-command printf-style formatting on either side.
  *
  * enqueue: WORKERS connections each pipelining 64 pushes at a time.
- * cycle:   one producer pipelining pushes (kept at most 4096 jobs ahead of
+ * cycle:   one producer (QUEUES_PRODUCERS in the environment: more) pipelining pushes (kept at most 4096 jobs ahead of
  *          the acks) and WORKERS worker connections.
  * Prints one JSON line: {"ops": n, "seconds": s} (pushes, or acked jobs).
  */
@@ -130,7 +130,7 @@ static void *enqueuer(void *arg)
 static void *producer(void *arg)
 {
     redisContext *c = conn();
-    long long base = 0;
+    long long base = (long long)(intptr_t)arg << 40;   /* payloads distinct across producers */
     while (!atomic_load(&stop)) {
         if (atomic_load(&pushed) - atomic_load(&done) > AHEAD) {
             usleep(100);
@@ -299,12 +299,15 @@ int main(int argc, char **argv)
 
     redisContext *c = conn();
     freeReplyObject(redisCommand(c, "DEL q processing delayed"));
-    pthread_t th[1002];
+    pthread_t th[1100];
     int n = 0;
     if (!cycle) {
         for (int i = 0; i < workers; i++) pthread_create(&th[n++], NULL, enqueuer, (void *)(intptr_t)(i + 1));
     } else {
-        pthread_create(&th[n++], NULL, producer, NULL);
+        const char *np = getenv("QUEUES_PRODUCERS");
+        int producers = np ? atoi(np) : 1;
+        if (producers < 1 || producers > 64) return 2;
+        for (int i = 0; i < producers; i++) pthread_create(&th[n++], NULL, producer, (void *)(intptr_t)i);
         for (int i = 0; i < workers; i++) pthread_create(&th[n++], NULL, rill ? rill_worker : redis_worker, NULL);
         if (!rill) pthread_create(&th[n++], NULL, redis_mover, NULL);
     }

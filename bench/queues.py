@@ -69,9 +69,12 @@ def main():
     ap.add_argument("--tool", default=os.path.join(ROOT, "build/release/bench/queues"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=float, default=3.0)
+    ap.add_argument("--producers", type=int, default=1,
+                    help="producer connections in the cycle scenarios (QUEUES_PRODUCERS for the tool)")
     ap.add_argument("--scenarios", default=",".join(str(i) for i in range(len(SCENARIOS))),
                     help="indexes into SCENARIOS")
     args = ap.parse_args()
+    os.environ["QUEUES_PRODUCERS"] = str(args.producers)
     scen = [SCENARIOS[int(i)] for i in args.scenarios.split(",")]
 
     tmp = tempfile.mkdtemp(prefix="rill-queues-")
