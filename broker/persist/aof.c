@@ -19,8 +19,10 @@
  * answering half of them.  So the loop asks for the next fsync (req_seq)
  * only when as many sessions wait as the last fsync released plus those
  * already waiting then (aof->expect: the writers seen lately); until then
- * the thread waits, for at most the duration of its last fsync (capped at
- * HOLD_MAX_NS), and then syncs what is written.  A lone writer, or one
+ * the thread waits, for at most twice the time writers have taken to come
+ * back after a release (on average; the last fsync's duration until that
+ * is known; within [HOLD_MIN_NS, HOLD_MAX_NS]), and then syncs what is
+ * written.  A lone writer, or one
  * client whose next command comes at once, meets the count immediately.
  *
  * Preallocation under `always`: fdatasync after an append that grows the
@@ -96,7 +98,9 @@ static void *fsync_main(void *arg)
             } else if (a->written_seq > a->done_seq) {
                 /* Waiting for the rest of the writers, for a while. */
                 long long now = mono_ns();
-                long long hold = a->fsync_ns < HOLD_MIN_NS ? HOLD_MIN_NS : a->fsync_ns > HOLD_MAX_NS ? HOLD_MAX_NS : a->fsync_ns;
+                long long hold = a->hold_ns ? a->hold_ns : a->fsync_ns;
+                if (hold < HOLD_MIN_NS) hold = HOLD_MIN_NS;
+                if (hold > HOLD_MAX_NS) hold = HOLD_MAX_NS;
                 if (!pending_since) pending_since = now;
                 if (now - pending_since >= hold) {
                     want = 1;
@@ -206,6 +210,7 @@ static void release_held(aof *a, uint64_t done, int all)
     }
     a->nheld = k;
     a->expect = k + out;
+    a->release_ns = out ? mono_ns() : 0;
 }
 
 static void on_fsynced(evutil_socket_t fd, short what, void *arg)
@@ -426,6 +431,14 @@ static int commit_buffer(aof *a)
     if (a->s->cfg.appendfsync == AOF_FSYNC_ALWAYS) {
         int busy = a->asked_seq > a->seen_done_seq;   /* an fsync asked for is not done */
         if (!busy && a->nheld >= a->expect) {
+            if (a->release_ns) {
+                /* The writers came back this long after their release: the
+                 * thread waits up to twice the average for them. */
+                long long took = mono_ns() - a->release_ns;
+                a->return_ns = a->return_ns ? (a->return_ns * 7 + took) / 8 : took;
+                a->hold_ns = 2 * a->return_ns;
+                a->release_ns = 0;
+            }
             a->req_seq = a->asked_seq = seq;
             pthread_cond_signal(&a->cv);
         } else if (a->th_idle) {
@@ -462,6 +475,14 @@ void aof_before_sleep(server *s)
     }
     if (commit_buffer(a) != 0) return;
     if (a->seg_size >= s->cfg.aof_segment_size) rotate(a);
+}
+
+long long aof_wait_poll_ns(const server *s)
+{
+    const aof *a = s->aof;
+    if (!a || !a->nheld || s->cfg.appendfsync != AOF_FSYNC_ALWAYS) return 0;
+    long long t = __atomic_load_n(&a->fsync_ns, __ATOMIC_RELAXED) + a->return_ns;
+    return t > HOLD_MAX_NS ? HOLD_MAX_NS : t;
 }
 
 /* ---- state for INFO, MISCONF, CONFIG SET ------------------------------ */

@@ -53,6 +53,12 @@ void aof_stop(struct server *s);
  * appendfsync needs.  No-op when the log is off. */
 void aof_before_sleep(struct server *s);
 
+/* aof_wait_poll_ns: with `always`, while replies are held for an fsync,
+ * how long the loop should poll for its end before sleeping (about what
+ * the fsync and the wait for its writers take, at most 1 ms): its end then
+ * costs no wake-up.  0 when nothing is held. */
+long long aof_wait_poll_ns(const struct server *s);
+
 /* aof_write_error: the errno that makes writes refused with -MISCONF (the
  * last write or background fsync failed), or 0. */
 int aof_write_error(const struct server *s);

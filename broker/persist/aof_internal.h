@@ -49,6 +49,8 @@ typedef struct aof {
     int expect;                  /* always: writers expected in the next group (see commit_buffer) */
     uint64_t asked_seq;          /* always: newest write the loop asked an fsync for */
     uint64_t seen_done_seq;      /* done_seq as the loop last read it */
+    long long release_ns;        /* always: when the last fsync released sessions (0: counted) */
+    long long return_ns;         /* always: average time from a release to its writers' return */
     struct event *ev;            /* efd readable */
     int efd;                     /* eventfd: the thread finished an fsync */
 
@@ -66,6 +68,7 @@ typedef struct aof {
     int fsync_errno;             /* last fsync failed (atomic reads from the core) */
     int th_idle;                 /* the thread waits with nothing written to sync */
     long long fsync_ns;          /* duration of the last fsync */
+    long long hold_ns;           /* always: how long the thread waits for the writers (0: fsync_ns) */
     long long fsyncs;            /* fsyncs done (INFO) */
 } aof;
 

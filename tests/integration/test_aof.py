@@ -74,6 +74,28 @@ class AofBasics(harness.RillTestCase):
         for c in conns:
             c.close()
 
+    def test_group_commit(self):
+        """Twenty clients writing in lock step: one fsync answers many of
+        them (the loop waits for the writers the last fsync released), and
+        every write is answered exactly once."""
+        i0 = info(self.c)
+        conns = [self.server.conn() for _ in range(20)]
+        rounds = 30
+        for r in range(rounds):
+            for n, c in enumerate(conns):
+                c.send_raw(c.encode("INCR", "g%d" % n))
+            for c in conns:
+                self.assertEqual(parse(c.read_raw()), r + 1)
+        i1 = info(self.c)
+        writes = rounds * len(conns)
+        fsyncs = int(i1["rill_aof_fsyncs"]) - int(i0["rill_aof_fsyncs"])
+        self.assertEqual(int(i1["rill_aof_released_replies"]) - int(i0["rill_aof_released_replies"]), writes)
+        self.assertGreater(fsyncs, 0)
+        self.assertLess(fsyncs, writes // 3, "%d fsyncs for %d writes" % (fsyncs, writes))
+        self.assertGreater(int(i1["rill_aof_last_fsync_us"]), 0)
+        for c in conns:
+            c.close()
+
     def test_config(self):
         self.assertEqual(parse(self.c.cmd("CONFIG", "GET", "appendonly")), [b"appendonly", b"yes"])
         self.assertEqual(self.c.cmd("CONFIG", "SET", "appendfsync", "everysec"), b"+OK\r\n")
