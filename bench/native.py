@@ -37,31 +37,14 @@ import csv
 import io
 import os
 import shutil
-import socket
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import ROOT, CLK, free_port, cpu_seconds, start   # noqa: E402
 XADD = ["XADD", "mystream", "*", "field", "xxx"]   # what rill-benchmark -t xadd sends (-d 3)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK
 
 
 def nng_seconds(pid):
@@ -77,17 +60,6 @@ def nng_seconds(pid):
         except OSError:
             pass
     return total
-
-
-def start(cmd, port):
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("server did not start: %s" % cmd)
 
 
 def timed(cmd):
