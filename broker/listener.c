@@ -3,9 +3,12 @@
 #include "server.h"
 #include "alloc.h"
 
+/* The native listener opens first: clients (and the test harness) take an
+ * answering RESP port as "the server is up", so every other front end must
+ * already be listening by then. */
 static const listener_ops *registry[] = {
-    &resp_listener_ops,
     &native_listener_ops,
+    &resp_listener_ops,
 };
 
 #define NREG ((int)(sizeof registry / sizeof registry[0]))

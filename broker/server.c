@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -102,6 +103,21 @@ static inline long long cmd_clock_us(server *s)
     if (s->clk.tsc == 2) return (long long)((double)(__rdtsc() - s->clk.tsc0) * s->clk.us_per_tick);
 #endif
     return mono_ns() / 1000;
+}
+
+/* server_note_read: a client's input arrived (s->ustime is current).  The
+ * gap since its previous read is its round trip under load; their average
+ * sizes the loop's coalescing sleep (loop_wait).  Gaps are capped at
+ * PACE_RTT_CAP_US so that idle clients count as "long" without swamping
+ * the average. */
+#define PACE_RTT_CAP_US 2000
+void server_note_read(server *s, long long *last_read_us)
+{
+    long long gap = s->ustime - *last_read_us;
+    *last_read_us = s->ustime;
+    if (gap < 0) return;
+    if (gap > PACE_RTT_CAP_US) gap = PACE_RTT_CAP_US;
+    s->pace.rtt_us += (gap - s->pace.rtt_us) / 16;
 }
 
 void server_update_time(server *s)
@@ -564,6 +580,43 @@ static void pace_learn(struct loop_pace *p, long long gap)
     }
 }
 
+/* ---- coalescing ----------------------------------------------------------
+ * With many clients busy at once (redis-benchmark -c 50, a pool of
+ * workers), a loop that goes to sleep in epoll_wait as soon as its input is
+ * drained is woken by nearly every client write: each wake-up costs the
+ * writing client a cross-CPU wake-up and the loop a context switch, and each
+ * iteration then serves one or two clients.  Sleeping a fixed short time
+ * instead (nanosleep: no client write has to wake us) lets the requests of
+ * several clients gather, so one iteration serves them all.  The sleep is an
+ * eighth of the clients' average round trip (server_note_read), at most
+ * PACE_COALESCE_MAX_NS, so it adds at most ~12% to a round trip that is
+ * already that long, and it applies only while on average at least
+ * PACE_COALESCE_READY clients had input per iteration: a lone client, or
+ * light traffic where requests rarely meet, never waits.  Measured on the
+ * two-core VM against redis-benchmark -c 50: server CPU per request -10 to
+ * -20% at -P 1 and -P 16, throughput +3 to +8% (bench/RESULTS.md). */
+#define PACE_COALESCE_READY 4
+#define PACE_COALESCE_MIN_NS 5000
+#define PACE_COALESCE_MAX_NS 100000
+
+static int coalesce(server *s)
+{
+    struct loop_pace *p = &s->pace;
+    if (p->ready16 < PACE_COALESCE_READY * 16) return 0;
+    long long ns = p->rtt_us * 1000 / 8;
+    if (ns < PACE_COALESCE_MIN_NS) return 0;
+    if (ns > PACE_COALESCE_MAX_NS) ns = PACE_COALESCE_MAX_NS;
+    long long before = s->stat.total_reads + s->stat.numconnections;
+    struct timespec ts = {0, (long)ns};
+    nanosleep(&ts, NULL);
+    s->stat.loop_coalesced++;
+    if (s->shutdown_asap) return 1;
+    event_base_loop(s->base, EVLOOP_NONBLOCK);
+    if (s->stat.total_reads + s->stat.numconnections != before || s->pending_write || s->to_close) return 1;
+    event_base_loop(s->base, EVLOOP_ONCE);   /* nothing came: the load has paused */
+    return 1;
+}
+
 /* loop_wait waits for the next events: polls first under pipelined load
  * (see above), then blocks in libevent. */
 static void loop_wait(server *s)
@@ -585,10 +638,12 @@ static void loop_wait(server *s)
         if (!s->shutdown_asap) event_base_loop(s->base, EVLOOP_ONCE);
         return;
     }
-    if (dr == 0) {
+    if (dr <= 0) {   /* no input (or CONFIG RESETSTAT zeroed the counters) */
         event_base_loop(s->base, EVLOOP_ONCE);
         return;
     }
+    p->ready16 += (int)((dr > 64 ? 64 : dr) * 16 - p->ready16) / 8;
+    if (coalesce(s)) return;
     if (p->budget_ns == 0) p->budget_ns = PACE_MAX_NS;
     long long budget = p->budget_ns;
     if (dc < PACE_MIN_PIPELINE * dr && budget > PACE_P1_MAX_NS) budget = PACE_P1_MAX_NS;
@@ -611,6 +666,9 @@ static void loop_wait(server *s)
 
 int server_run(server *s)
 {
+    /* Timer slack: the coalescing sleep is a few tens of microseconds, and
+     * the default slack (50 us) would stretch it. */
+    prctl(PR_SET_TIMERSLACK, 1000UL);
     while (!s->shutdown_asap) {
         server_before_sleep(s);
         if (s->shutdown_asap) break;

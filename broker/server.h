@@ -34,6 +34,7 @@ typedef struct server_stats {
     long long io_threaded_reads, io_threaded_writes;
     long long client_qbuf_limit_disconnections;
     long long client_outbuf_limit_disconnections;
+    long long loop_coalesced;   /* coalescing sleeps (server.c coalesce) */
     long long effects;                 /* effects emitted */
     /* INFO's instantaneous rates (info.c): the counters at the last sample
      * and the rates computed then; zeroed with the rest by CONFIG RESETSTAT. */
@@ -64,6 +65,8 @@ typedef struct server {
     struct loop_pace {       /* polling before sleeping under pipelined load (server.c loop_wait) */
         long long reads, cmds;  /* stat.total_reads / numcommands at the last check */
         long long budget_ns;    /* how long the next poll may spin */
+        long long rtt_us;       /* average gap between one client's reads (its round trip) */
+        int ready16;            /* average clients read per busy iteration, x16 */
     } pace;
     struct cmd_clock {       /* times commands for commandstats (server.c cmd_clock_us) */
         int tsc;             /* 0 clock_gettime, 1 invariant TSC uncalibrated, 2 calibrated */
@@ -129,6 +132,7 @@ void server_free(server *s);
 long long ustime_now(void);
 long long mstime_now(void);
 void server_update_time(server *s);
+void server_note_read(server *s, long long *last_read_us);
 
 /* call() runs one command for c with full bookkeeping (stats, effects). */
 void server_call(session *c, struct command *cmd);

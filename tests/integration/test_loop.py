@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The event loop's pacing and command clock (broker/server.c): pipelined
 load from many clients is served in order, the loop goes back to sleep
-when the load stops (its polling budget is bounded), and INFO
-commandstats times commands right with the TSC clock."""
+when the load stops (its polling budget is bounded), it coalesces the
+input of many busy clients with short sleeps but never makes a lone client
+wait, and INFO commandstats times commands right with the TSC clock."""
 import os
 import socket
 import sys
@@ -52,6 +53,28 @@ class LoopPacing(harness.RillTestCase):
         # Idle (10 crons a second): a few ms at most; a loop still spinning
         # would use the whole second.
         self.assertLess(used, 0.2, "idle server used %.2f s of CPU in 1 s" % used)
+
+    def stat(self, name):
+        info = self.c.cmd("INFO", "stats").decode()
+        return int(info.split(name + ":")[1].split("\r\n")[0])
+
+    def test_coalesces_many_busy_clients(self):
+        self.c.cmd("CONFIG", "RESETSTAT")
+        n = self.pipelined_burst(nconn=20, rounds=100)
+        self.assertEqual(self.c.cmd("GET", "ctr"), b"$%d\r\n%d\r\n" % (len(str(n)), n))
+        self.assertGreater(self.stat("rill_loop_coalesced"), 0)
+        self.assertGreater(self.stat("rill_client_rtt_us"), 0)
+
+    def test_lone_client_never_waits(self):
+        for _ in range(200):   # the loop forgets any earlier busy clients
+            self.c.cmd("PING")
+        before = self.stat("rill_loop_coalesced")
+        t0 = time.time()
+        for _ in range(2000):
+            self.assertEqual(self.c.cmd("PING"), b"+PONG\r\n")
+        took = time.time() - t0
+        self.assertEqual(self.stat("rill_loop_coalesced"), before)
+        self.assertLess(took, 10.0)
 
     def test_commandstats_clock(self):
         time.sleep(0.15)   # the TSC rate is measured after 100 ms

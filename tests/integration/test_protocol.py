@@ -555,7 +555,10 @@ class Memory(unittest.TestCase):
             pass
         c.close()
         grown = wait_rss_settle(s) - start
-        self.assertLess(grown, 16 * 1024, "RSS grew by %d kB after 1 GiB" % grown)
+        # Alone this test grows RSS by ~0.4 MB; after the churn test the
+        # sanitizer build's allocator keeps 13-17 MB of caches.  Either way
+        # far below the 100 MB value or a 100 MB query buffer kept alive.
+        self.assertLess(grown, 32 * 1024, "RSS grew by %d kB after 1 GiB" % grown)
 
 
 # ---------------------------------------------------------------- RESP3
