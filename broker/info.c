@@ -337,7 +337,7 @@ static sbuf sec_stats(server *s, sbuf out)
         "client_query_buffer_limit_disconnections:%lld\r\n"
         "client_output_buffer_limit_disconnections:%lld\r\n"
         "rill_loop_coalesced:%lld\r\n"
-        "rill_client_rtt_us:%lld\r\n",
+        "rill_client_think_us:%lld\r\n",
         st->numconnections, st->numcommands, (long long)(st->inst_ops_sec + 0.5),
         st->net_input_bytes, st->net_output_bytes, st->inst_in_kbps, st->inst_out_kbps,
         st->rejected_conn, st->expiredkeys, (double)st->expired_stale_perc,
@@ -345,7 +345,7 @@ static sbuf sec_stats(server *s, sbuf out)
         st->unexpected_error_replies, st->total_error_replies,
         st->total_reads, st->total_writes, st->io_threaded_reads, st->io_threaded_writes,
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections,
-        st->loop_coalesced, s->pace.rtt_us);
+        st->loop_coalesced, s->pace.think_us);
 }
 
 static sbuf sec_replication(server *s, sbuf out)

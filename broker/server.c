@@ -106,18 +106,18 @@ static inline long long cmd_clock_us(server *s)
 }
 
 /* server_note_read: a client's input arrived (s->ustime is current).  The
- * gap since its previous read is its round trip under load; their average
- * sizes the loop's coalescing sleep (loop_wait).  Gaps are capped at
- * PACE_RTT_CAP_US so that idle clients count as "long" without swamping
- * the average. */
-#define PACE_RTT_CAP_US 2000
-void server_note_read(server *s, long long *last_read_us)
+ * time since our last reply to it is its "think time": what the client
+ * spends before its next request (its own work, and serving its other
+ * connections).  Their average sizes the loop's coalescing sleep (see
+ * coalesce).  Gaps are capped at PACE_THINK_CAP_US so that idle clients
+ * count as "long" without swamping the average. */
+#define PACE_THINK_CAP_US 2000
+void server_note_read(server *s, long long last_reply_us)
 {
-    long long gap = s->ustime - *last_read_us;
-    *last_read_us = s->ustime;
+    long long gap = s->ustime - last_reply_us;
     if (gap < 0) return;
-    if (gap > PACE_RTT_CAP_US) gap = PACE_RTT_CAP_US;
-    s->pace.rtt_us += (gap - s->pace.rtt_us) / 16;
+    if (gap > PACE_THINK_CAP_US) gap = PACE_THINK_CAP_US;
+    s->pace.think_us += (gap - s->pace.think_us) / 16;
 }
 
 void server_update_time(server *s)
@@ -322,6 +322,7 @@ void server_before_sleep(server *s)
         c = p;
     }
     s->pending_write = NULL;
+    long long now_us = c ? ustime_now() : 0;
     while (c) {
         session *next = c->pw_next;
         c->flags &= ~SESS_PENDING_WRITE;
@@ -332,6 +333,7 @@ void server_before_sleep(server *s)
             } else if (c->ops->flush(c) < 0) {
                 session_close_async(c);
             }
+            c->last_reply_us = now_us;
         }
         c = next;
     }
@@ -581,20 +583,25 @@ static void pace_learn(struct loop_pace *p, long long gap)
 }
 
 /* ---- coalescing ----------------------------------------------------------
- * With many clients busy at once (redis-benchmark -c 50, a pool of
- * workers), a loop that goes to sleep in epoll_wait as soon as its input is
- * drained is woken by nearly every client write: each wake-up costs the
- * writing client a cross-CPU wake-up and the loop a context switch, and each
- * iteration then serves one or two clients.  Sleeping a fixed short time
- * instead (nanosleep: no client write has to wake us) lets the requests of
- * several clients gather, so one iteration serves them all.  The sleep is an
- * eighth of the clients' average round trip (server_note_read), at most
- * PACE_COALESCE_MAX_NS, so it adds at most ~12% to a round trip that is
- * already that long, and it applies only while on average at least
- * PACE_COALESCE_READY clients had input per iteration: a lone client, or
- * light traffic where requests rarely meet, never waits.  Measured on the
- * two-core VM against redis-benchmark -c 50: server CPU per request -10 to
- * -20% at -P 1 and -P 16, throughput +3 to +8% (bench/RESULTS.md). */
+ * With many clients busy at once (redis-benchmark -c 50), a loop that goes
+ * to sleep in epoll_wait as soon as its input is drained is woken by nearly
+ * every client write: each wake-up costs the writing client a cross-CPU
+ * wake-up and the loop a context switch, and each iteration then serves
+ * one or two clients.  Sleeping a short fixed time instead (nanosleep: no
+ * client write has to wake us) lets the requests of several clients
+ * gather, so one iteration serves them all.
+ *
+ * The sleep may cost a client at most an eighth of its think time (from our
+ * reply to its next request, server_note_read): a client that is away that
+ * long anyway (an event-loop client serving 50 connections) loses little,
+ * while clients that come straight back (a thread per connection blocked on
+ * its reply, a lone client) have a short think time and are never made to
+ * wait.  The wait counts what nanosleep really takes: on a VM it overshoots
+ * by ~20 us, learned in oversleep_ns.  It applies only while on average at
+ * least PACE_COALESCE_READY clients had input per iteration: light traffic,
+ * where requests rarely meet, never waits.  Measured on the two-core VM
+ * against redis-benchmark -c 50: server CPU per request -10 to -25% at -P 1
+ * and -P 16, throughput +3 to +20% (bench/RESULTS.md). */
 #define PACE_COALESCE_READY 4
 #define PACE_COALESCE_MIN_NS 5000
 #define PACE_COALESCE_MAX_NS 100000
@@ -603,12 +610,22 @@ static int coalesce(server *s)
 {
     struct loop_pace *p = &s->pace;
     if (p->ready16 < PACE_COALESCE_READY * 16) return 0;
-    long long ns = p->rtt_us * 1000 / 8;
-    if (ns < PACE_COALESCE_MIN_NS) return 0;
-    if (ns > PACE_COALESCE_MAX_NS) ns = PACE_COALESCE_MAX_NS;
+    long long wait = p->think_us * 1000 / 8;
+    if (wait > PACE_COALESCE_MAX_NS) wait = PACE_COALESCE_MAX_NS;
+    long long ask = wait - p->oversleep_ns;
+    if (ask < PACE_COALESCE_MIN_NS) {
+        /* Too short to be worth its overshoot.  Let an overshoot learned
+         * in a bad moment (the VM descheduled us) fade, so it is tried again. */
+        if (wait >= PACE_COALESCE_MIN_NS) p->oversleep_ns -= p->oversleep_ns / 256;
+        return 0;
+    }
     long long before = s->stat.total_reads + s->stat.numconnections;
-    struct timespec ts = {0, (long)ns};
+    struct timespec ts = {0, (long)ask};
+    long long t0 = mono_ns();
     nanosleep(&ts, NULL);
+    long long over = mono_ns() - t0 - ask;
+    if (over > PACE_COALESCE_MAX_NS) over = PACE_COALESCE_MAX_NS;   /* preempted: not the timer's fault */
+    p->oversleep_ns += (over - p->oversleep_ns) / 8;
     s->stat.loop_coalesced++;
     if (s->shutdown_asap) return 1;
     event_base_loop(s->base, EVLOOP_NONBLOCK);

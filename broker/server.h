@@ -65,7 +65,8 @@ typedef struct server {
     struct loop_pace {       /* polling before sleeping under pipelined load (server.c loop_wait) */
         long long reads, cmds;  /* stat.total_reads / numcommands at the last check */
         long long budget_ns;    /* how long the next poll may spin */
-        long long rtt_us;       /* average gap between one client's reads (its round trip) */
+        long long think_us;     /* average time clients take from our reply to their next request */
+        long long oversleep_ns; /* average time nanosleep overshoots what was asked */
         int ready16;            /* average clients read per busy iteration, x16 */
     } pace;
     struct cmd_clock {       /* times commands for commandstats (server.c cmd_clock_us) */
@@ -132,7 +133,7 @@ void server_free(server *s);
 long long ustime_now(void);
 long long mstime_now(void);
 void server_update_time(server *s);
-void server_note_read(server *s, long long *last_read_us);
+void server_note_read(server *s, long long last_reply_us);
 
 /* call() runs one command for c with full bookkeeping (stats, effects). */
 void server_call(session *c, struct command *cmd);

@@ -81,7 +81,7 @@ typedef struct session {
     sbuf name, lib_name, lib_ver;
     char addr[64], laddr[64];
     long long ctime, last_interaction;   /* ms */
-    long long last_read_us;              /* unix us of the last read (server_note_read) */
+    long long last_reply_us;             /* unix us our last reply went out (server_note_read) */
 
     /* Input */
     char *qbuf;

@@ -921,7 +921,7 @@ static void handle_request(native_listener *l, nng_msg *m)
         return;
     }
     c->net_in += (long long)len;
-    server_note_read(s, &c->last_read_us);
+    server_note_read(s, c->last_reply_us);
     c->last_interaction = s->mstime;
 
     uint64_t id = 0;

@@ -124,7 +124,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     s->stat.total_reads++;
     c->net_in += n;
     server_update_time(s);
-    server_note_read(s, &c->last_read_us);
+    server_note_read(s, c->last_reply_us);
     c->last_interaction = s->mstime;
 
     char *own = c->qbuf;
