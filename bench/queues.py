@@ -17,7 +17,10 @@ Measures: operations per second (pushes, or jobs acked), and the CPU time
 per operation of the server and of the load generator (utime+stime from
 /proc/PID/stat over the measured window; on a 2-core machine both share the
 CPUs, so throughput is bounded by 2 cores / (server + client CPU per op)).
-The load generator is bench/queues.c (hiredis).
+The load generator is bench/queues.c (hiredis): one thread drives every
+connection with epoll, as redis-benchmark does (until 2026-11-24 it ran a
+thread per connection with blocking calls, which spent about a fifth of the
+two cores on waking those threads).
 
     bench/queues.py [--rill build/release/broker/rill-server]
                     [--tool build/release/bench/queues] [--rounds 3] [--duration 3]
