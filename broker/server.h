@@ -88,6 +88,8 @@ typedef struct server {
     int nclients;
     uint64_t next_client_id;
     session *pending_write;
+    session *pending_deliver;   /* sessions given pub/sub messages: flushed before pending_write */
+    int delivering;             /* a PUBLISH is fanning out (session_mark_write) */
     session *to_close;
     dict *clients_by_id;     /* u64 id -> session (via key = id) */
     session *current;        /* session whose command is running */

@@ -64,11 +64,14 @@ void session_free(session *c)
     if (c->next) c->next->prev = c->prev;
     s->nclients--;
     if (c->flags & SESS_PENDING_WRITE) {
-        for (session **pp = &s->pending_write; *pp; pp = &(*pp)->pw_next)
-            if (*pp == c) {
-                *pp = c->pw_next;
-                break;
-            }
+        session **lists[2] = {&s->pending_write, &s->pending_deliver};
+        for (int i = 0; i < 2; i++)
+            for (session **pp = lists[i]; *pp; pp = &(*pp)->pw_next)
+                if (*pp == c) {
+                    *pp = c->pw_next;
+                    i = 2;
+                    break;
+                }
     }
     dict_delete(s->clients_by_id, (void *)(uintptr_t)c->id);
 
@@ -225,8 +228,10 @@ void session_mark_write(session *c)
     if (session_out_total(c) && session_check_output_limit(c)) return;
     if (c->flags & SESS_PENDING_WRITE) return;
     c->flags |= SESS_PENDING_WRITE;
-    c->pw_next = c->srv->pending_write;
-    c->srv->pending_write = c;
+    server *s = c->srv;
+    session **list = s->delivering && c != s->current ? &s->pending_deliver : &s->pending_write;
+    c->pw_next = *list;
+    *list = c;
 }
 
 /* ---- input ------------------------------------------------------------ */

@@ -98,7 +98,10 @@ long pubsub_publish(server *s, int kind, const char *ch, size_t chlen, const cha
 {
     if (!s->pubsub) return 0;
     pubctx x = {.kind = kind, .ch = ch, .chlen = chlen, .msg = msg, .msglen = msglen};
+    int was = s->delivering;
+    s->delivering = 1;   /* subscribers hear it before the publisher hears back */
     long n = ps_match(s->pubsub, kind, ch, chlen, deliver, &x);
+    s->delivering = was;
     ps_msg_unref(x.enc[0]);
     ps_msg_unref(x.enc[1]);
     ps_msg_unref(x.penc[0]);
