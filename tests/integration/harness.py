@@ -275,6 +275,32 @@ class RillTestCase(unittest.TestCase):
         self.assertTrue(self.server.alive(), "server died: " + self.server.read_log()[-2000:])
 
 
+class RestartTestCase(unittest.TestCase):
+    """A test that owns a data directory and starts rill servers on it (and
+    again, to see what survives): start(*extra) adds base_args and extra to
+    the command line; log() is the directory's server.log."""
+    base_args = ()
+    dir_prefix = "rill-restart-"
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix=self.dir_prefix)
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def start(self, *extra):
+        s = Server("rill", extra=tuple(self.base_args) + tuple(extra), dir=self.dir)
+        self.servers.append(s)
+        return s
+
+    def log(self):
+        with open(os.path.join(self.dir, "server.log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
 class DiffTestCase(unittest.TestCase):
     """Starts rill-server and redis-server; self.diff(script) sends the same
     commands to both and asserts the raw replies are byte-identical."""

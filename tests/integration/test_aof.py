@@ -2,9 +2,7 @@
 segments, fsync policies, -MISCONF on write errors, rill-check-log."""
 import os
 import resource
-import shutil
 import subprocess
-import tempfile
 import time
 import unittest
 
@@ -107,26 +105,11 @@ class AofBasics(harness.RillTestCase):
         self.assertTrue(self.c.cmd("CONFIG", "SET", "appendfsync", "sometimes").startswith(b"-ERR"))
 
 
-class AofRestart(unittest.TestCase):
+class AofRestart(harness.RestartTestCase):
     """Each test owns a data directory and restarts servers on it."""
 
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="rill-aof-")
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def start(self, *extra):
-        s = Server("rill", extra=AOF + extra, dir=self.dir)
-        self.servers.append(s)
-        return s
-
-    def log(self):
-        with open(os.path.join(self.dir, "server.log"), "rb") as f:
-            return f.read().decode("utf-8", "replace")
+    base_args = AOF
+    dir_prefix = "rill-aof-"
 
     def fill(self, c):
         """A bit of everything the log must bring back."""

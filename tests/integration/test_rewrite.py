@@ -52,24 +52,9 @@ class RewriteReplies(harness.DiffTestCase):
         self.diff(("GET", "k"))
 
 
-class Rewrite(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="rill-rw-")
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def start(self, *extra):
-        s = Server("rill", extra=AOF + extra, dir=self.dir)
-        self.servers.append(s)
-        return s
-
-    def log(self):
-        with open(os.path.join(self.dir, "server.log"), "rb") as f:
-            return f.read().decode("utf-8", "replace")
+class Rewrite(harness.RestartTestCase):
+    base_args = AOF
+    dir_prefix = "rill-rw-"
 
     def test_every_type_through_rewrite(self):
         s = self.start()

@@ -125,26 +125,11 @@ class SnapshotReplies(harness.DiffTestCase):
         self.assertEqual(int(parse(self.a.cmd("LASTSAVE"))), int(i["rdb_last_save_time"]))
 
 
-class SnapshotRestart(unittest.TestCase):
+class SnapshotRestart(harness.RestartTestCase):
     """Each test owns a data directory and restarts servers on it."""
 
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="rill-snap-")
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def start(self, *extra):
-        s = Server("rill", extra=extra, dir=self.dir)
-        self.servers.append(s)
-        return s
-
-    def log(self):
-        with open(os.path.join(self.dir, "server.log"), "rb") as f:
-            return f.read().decode("utf-8", "replace")
+    base_args = ()
+    dir_prefix = "rill-snap-"
 
     def dump(self):
         return os.path.join(self.dir, "dump.rill")

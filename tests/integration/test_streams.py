@@ -10,8 +10,6 @@ checks wake-ups (MULTI, SWAPDB) against Redis.  StreamsLarge reads ranges
 of a 100k-entry stream.
 """
 import random
-import shutil
-import tempfile
 import time
 import unittest
 
@@ -580,23 +578,12 @@ class StreamsBlockingDiff(harness.DiffTestCase):
         self.both("FLUSHALL")
 
 
-class StreamsRestart(unittest.TestCase):
+class StreamsRestart(harness.RestartTestCase):
     """Streams come back whole after a snapshot (SAVE) or an append-log
     replay: same entries and bookkeeping, empty streams included."""
 
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="rill-streams-")
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def start(self, *extra):
-        s = harness.Server("rill", extra=extra, dir=self.dir)
-        self.servers.append(s)
-        return s
+    base_args = ()
+    dir_prefix = "rill-streams-"
 
     @staticmethod
     def fill(c):
