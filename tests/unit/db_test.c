@@ -11,6 +11,8 @@
 
 #include "server.h"
 #include "effect.h"
+#define INPROC_NO_RECORDER
+#include "inproc.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,12 +22,6 @@
 #include <unistd.h>
 
 /* ---- an in-process server, a session, and an effect log --------------- */
-
-static int keep_output(session *c) { return 0; }
-static void noop(session *c) {}
-static const session_ops test_ops = {
-    .name = "test", .flush = keep_output, .close = noop, .pause_read = noop, .resume_read = noop,
-};
 
 /* The effect log: each effect as "db:argv0 argv1 ...|" (the first 16 KB). */
 static char elog[1 << 14];
@@ -59,17 +55,7 @@ static void elog_reset(void)
 
 static server *new_server(void)
 {
-    config cfg;
-    config_init(&cfg);
-    free(cfg.dir);
-    cfg.dir = strdup("/tmp/rill-unit-db");
-    cfg.port = 0;
-    cfg.databases = 4;
-    char err[256];
-    server *s = server_new(&cfg, err, sizeof err);
-    assert_non_null(s);
-    log_set_level(LL_NOTHING);
-    effect_register(s, &sink);
+    server *s = inproc_server("/tmp/rill-unit-db", &sink);
     server_update_time(s);
     elog_reset();
     return s;
@@ -79,28 +65,9 @@ static server *new_server(void)
  * its reply. */
 static const char *run(session *c, const char **cmd)
 {
-    static char out[1 << 12];
-    char *q = NULL;
-    size_t qlen = 0;
-    FILE *f = open_memstream(&q, &qlen);
     int n = 0;
     while (cmd[n]) n++;
-    fprintf(f, "*%d\r\n", n);
-    for (int i = 0; i < n; i++) fprintf(f, "$%zu\r\n%s\r\n", strlen(cmd[i]), cmd[i]);
-    fclose(f);
-    c->olen = c->osent = 0;
-    c->qbuf = q;
-    c->qcap = qlen + 1;
-    c->qlen = qlen;
-    c->qpos = 0;
-    session_process_input(c);
-    c->qbuf = NULL;
-    c->qcap = c->qlen = c->qpos = 0;
-    free(q);
-    size_t m = c->olen < sizeof out - 1 ? c->olen : sizeof out - 1;
-    memcpy(out, c->obuf, m);
-    out[m] = '\0';
-    return out;
+    return runv(c, n, cmd);
 }
 
 #define CMD(...) ((const char *[]){__VA_ARGS__, NULL})

@@ -10,18 +10,14 @@
 #include "server.h"
 #include "effect.h"
 #include "multi.h"
+#define INPROC_NO_RECORDER
+#include "inproc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- an in-process server and sessions whose output we read ----------- */
-
-static int keep_output(session *c) { return 0; }
-static void noop(session *c) {}
-static const session_ops test_ops = {
-    .name = "test", .flush = keep_output, .close = noop, .pause_read = noop, .resume_read = noop,
-};
 
 /* The effect log: "[" at group begin, "]" at group end, argv[0] for an effect. */
 static char elog[1024];
@@ -39,27 +35,12 @@ static void log_group(void *priv, int begin)
 
 static effect_sink sink = {.emit = log_emit, .group = log_group};
 
-static server *new_server(void)
-{
-    config cfg;
-    config_init(&cfg);
-    free(cfg.dir);
-    cfg.dir = strdup("/tmp/rill-unit-multi");
-    cfg.port = 0;
-    cfg.databases = 4;
-    char err[256];
-    server *s = server_new(&cfg, err, sizeof err);
-    assert_non_null(s);
-    log_set_level(LL_NOTHING);
-    effect_register(s, &sink);
-    return s;
-}
+static server *new_server(void) { return inproc_server("/tmp/rill-unit-multi", &sink); }
 
 /* run feeds commands (each a NULL-terminated list of words, the list ended
  * by NULL) to c and returns its output since the last call. */
 static const char *run(session *c, ...)
 {
-    static char out[1 << 16];
     char *q = NULL;
     size_t qlen = 0;
     FILE *f = open_memstream(&q, &qlen);
@@ -69,24 +50,11 @@ static const char *run(session *c, ...)
     while ((cmd = va_arg(ap, const char **))) {
         int n = 0;
         while (cmd[n]) n++;
-        fprintf(f, "*%d\r\n", n);
-        for (int i = 0; i < n; i++) fprintf(f, "$%zu\r\n%s\r\n", strlen(cmd[i]), cmd[i]);
+        inproc_append_cmd(f, n, cmd);
     }
     va_end(ap);
     fclose(f);
-    c->olen = c->osent = 0;
-    c->qbuf = q;
-    c->qcap = qlen + 1;
-    c->qlen = qlen;
-    c->qpos = 0;
-    session_process_input(c);
-    c->qbuf = NULL;
-    c->qcap = c->qlen = c->qpos = 0;
-    free(q);
-    size_t n = c->olen < sizeof out - 1 ? c->olen : sizeof out - 1;
-    memcpy(out, c->obuf, n);
-    out[n] = '\0';
-    return out;
+    return inproc_feed(c, q, qlen);
 }
 
 #define CMD(...) ((const char *[]){__VA_ARGS__, NULL})
