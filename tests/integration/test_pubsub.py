@@ -159,6 +159,49 @@ class FanOut(harness.RillTestCase):
         self.assertEqual(self.c.cmd("PUBSUB", "CHANNELS"), b"*0\r\n")
 
 
+class DeliveryOrder(harness.RillTestCase):
+    def test_messages_leave_before_the_publishers_reply(self):
+        """A pipeline of PUBLISHes to 200 channels with one subscriber each:
+        every message is written before the publisher hears back, so the
+        publisher cannot run ahead of its subscribers (docs/decisions.md,
+        "Output order").  Replies first would leave ~200 socket writes still
+        to come when the publisher has its answers."""
+        n = 200
+        subs = []
+        self.addCleanup(lambda: [s.close() for s in subs])
+        for i in range(n):
+            s = socket.create_connection(("127.0.0.1", self.server.port))
+            s.sendall(harness.Conn.encode("SUBSCRIBE", "ch%03d" % i))
+            subs.append(s)
+        confirm = [b"*3\r\n$9\r\nsubscribe\r\n$5\r\nch%03d\r\n:1\r\n" % i for i in range(n)]
+        for i, s in enumerate(subs):
+            s.settimeout(10)
+            got = b""
+            while len(got) < len(confirm[i]):
+                got += s.recv(4096)
+            self.assertEqual(got, confirm[i])
+        for rnd in range(3):
+            pipe = b"".join(harness.Conn.encode("PUBLISH", "ch%03d" % i, "r%d" % rnd) for i in range(n))
+            self.c.send_raw(pipe)
+            for i in range(n):
+                self.assertEqual(self.c.read_raw(), b":1\r\n")
+            # The publisher has every reply: every subscriber's message must
+            # already be in its socket (loopback delivers within write()).
+            expect = [b"*3\r\n$7\r\nmessage\r\n$5\r\nch%03d\r\n$2\r\nr%d\r\n" % (i, rnd) for i in range(n)]
+            for i in reversed(range(n)):
+                s = subs[i]
+                s.setblocking(False)
+                try:
+                    got = s.recv(4096)
+                except BlockingIOError:
+                    got = b""
+                s.setblocking(True)
+                s.settimeout(10)
+                while got and len(got) < len(expect[i]):
+                    got += s.recv(4096)
+                self.assertEqual(got, expect[i], "round %d: subscriber %d's message was not out yet" % (rnd, i))
+
+
 class NotifyDiff(harness.DiffTestCase):
     """Keyspace/keyevent notifications: the same pushes as redis-server."""
 
