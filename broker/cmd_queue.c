@@ -380,32 +380,38 @@ static int qobj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn 
     char jb[14][24];
     for (int s = 0; s < QS_NSTATES; s++) {
         for (const qjob *j = q_first(x->q, s); j; j = q_next(j)) {
+            qjob_fields f;
+            q_fields(j, &f);
+            q_idbuf ib;
+            size_t idlen;
+            const char *id = q_jid(j, &ib, &idlen);
+            sbuf pl = q_payload(j), err = q_error(j);
             n = 0;
             PUTS("QRESTORE");
             PUT(key, klen);
-            PUT(j->id, sbuf_len(j->id));
-            PUT(j->payload, sbuf_len(j->payload));
-            PUTS("STATE"); PUTS(q_state_name(j->state));
-            PUTS("SEQ"); PUT(jb[0], (size_t)ll_str(jb[0], (long long)j->seq));
-            PUTS("PRIORITY"); PUT(jb[1], (size_t)ll_str(jb[1], j->priority));
-            PUTS("DUE"); PUT(jb[2], (size_t)ll_str(jb[2], j->due));
-            PUTS("ENQ"); PUT(jb[3], (size_t)ll_str(jb[3], j->enq_ms));
-            PUTS("ATTEMPT"); PUT(jb[4], (size_t)ll_str(jb[4], j->attempt));
-            PUTS("MAXATTEMPTS"); PUT(jb[5], (size_t)ll_str(jb[5], j->maxattempts));
-            PUTS("BACKOFF"); PUTS(j->bkind == QB_EXP ? "EXP" : "FIXED");
-            PUT(jb[6], (size_t)ll_str(jb[6], j->bbase));
-            PUT(jb[7], (size_t)ll_str(jb[7], j->bmax));
-            PUT(jb[8], (size_t)ll_str(jb[8], j->jitter));
-            PUTS("DEADLINE"); PUT(jb[9], (size_t)ll_str(jb[9], j->deadline));
-            PUTS("LEASE"); PUT(jb[10], (size_t)ll_str(jb[10], j->lease_until));
-            PUT(jb[11], (size_t)ll_str(jb[11], (long long)j->consumer));
-            PUTS("DEADAT"); PUT(jb[12], (size_t)ll_str(jb[12], j->dead_at));
-            if (j->lease) {
-                PUTS("TOKEN"); PUT(jb[13], (size_t)ll_str(jb[13], (long long)j->lease));
+            PUT(id, idlen);
+            PUT(pl, sbuf_len(pl));
+            PUTS("STATE"); PUTS(q_state_name(f.state));
+            PUTS("SEQ"); PUT(jb[0], (size_t)ll_str(jb[0], (long long)f.seq));
+            PUTS("PRIORITY"); PUT(jb[1], (size_t)ll_str(jb[1], f.priority));
+            PUTS("DUE"); PUT(jb[2], (size_t)ll_str(jb[2], f.due));
+            PUTS("ENQ"); PUT(jb[3], (size_t)ll_str(jb[3], f.enq_ms));
+            PUTS("ATTEMPT"); PUT(jb[4], (size_t)ll_str(jb[4], f.attempt));
+            PUTS("MAXATTEMPTS"); PUT(jb[5], (size_t)ll_str(jb[5], f.maxattempts));
+            PUTS("BACKOFF"); PUTS(f.bkind == QB_EXP ? "EXP" : "FIXED");
+            PUT(jb[6], (size_t)ll_str(jb[6], f.bbase));
+            PUT(jb[7], (size_t)ll_str(jb[7], f.bmax));
+            PUT(jb[8], (size_t)ll_str(jb[8], f.jitter));
+            PUTS("DEADLINE"); PUT(jb[9], (size_t)ll_str(jb[9], f.deadline));
+            PUTS("LEASE"); PUT(jb[10], (size_t)ll_str(jb[10], f.lease_until));
+            PUT(jb[11], (size_t)ll_str(jb[11], (long long)f.consumer));
+            PUTS("DEADAT"); PUT(jb[12], (size_t)ll_str(jb[12], f.dead_at));
+            if (f.lease) {
+                PUTS("TOKEN"); PUT(jb[13], (size_t)ll_str(jb[13], (long long)f.lease));
             }
-            if (j->error) {
+            if (err) {
                 PUTS("ERROR");
-                PUT(j->error, sbuf_len(j->error));
+                PUT(err, sbuf_len(err));
             }
             if (emit(priv, n, av, lv) != 0) return -1;
         }
@@ -440,7 +446,9 @@ static void emit_job(server *s, int dbid, const char *cmd, const char *key, cons
     int n = 0;
     av[n] = cmd, lv[n++] = strlen(cmd);
     av[n] = key, lv[n++] = sbuf_len(key);
-    av[n] = j->id, lv[n++] = sbuf_len(j->id);
+    q_idbuf ib;
+    size_t idlen;
+    av[n] = q_jid(j, &ib, &idlen), lv[n++] = idlen;
     for (int i = 0; i < nnum; i++) {
         av[n] = nb[i];
         lv[n++] = (size_t)ll_str(nb[i], nums[i]);
@@ -466,18 +474,18 @@ static void queue_tick(server *s, db *d, const char *key, qobj *x)
     queue *q = x->q;
     int woke = 0;
     qjob *j;
-    while ((j = q_ttl_first(q)) && j->deadline <= now) {
+    while ((j = q_ttl_first(q)) && q_deadline(j) <= now) {
         emit_job(s, d->id, "QDROP", key, j, 0, NULL, NULL, 0);
         q_remove(q, j, QR_EXPIRED);
         s->dirty++;
     }
-    while ((j = q_first(q, QS_LEASED)) && j->lease_until <= now) {
+    while ((j = q_first(q, QS_LEASED)) && q_lease_until(j) <= now) {
         if (q_exhausted(j)) {
             long long at = now;
             emit_job(s, d->id, "QBURY", key, j, 1, &at, LEASE_EXPIRED_TEXT, strlen(LEASE_EXPIRED_TEXT));
             q_bury(q, j, now, LEASE_EXPIRED_TEXT, strlen(LEASE_EXPIRED_TEXT));
         } else {
-            long long due = j->lease_until;
+            long long due = q_lease_until(j);
             emit_job(s, d->id, "QRETRY", key, j, 1, &due, LEASE_EXPIRED_TEXT, strlen(LEASE_EXPIRED_TEXT));
             q_retry(q, j, due, now, LEASE_EXPIRED_TEXT, strlen(LEASE_EXPIRED_TEXT));
             woke = 1;
@@ -654,7 +662,13 @@ static int looks_generated(const char *id)
     return i == n && i > j;
 }
 
-static void reply_job_id(session *c, const qjob *j) { reply_bulk(c, j->id, sbuf_len(j->id)); }
+static void reply_job_id(session *c, const qjob *j)
+{
+    q_idbuf b;
+    size_t len;
+    const char *id = q_jid(j, &b, &len);
+    reply_bulk(c, id, len);
+}
 
 /* parse_push_opts reads QPUSH's options from argv[i..]: with id NULL
  * (QPUSHMANY) every option but ID, up to PAYLOADS or JOBS, which must
@@ -739,31 +753,59 @@ static void emit_push(server *s, int dbid, const char *key, const qjob *j)
     const char *av[22];
     size_t lv[22];
     char nb[7][24];
+    const qjob_ext *e = q_opt(j);
+    q_idbuf ib;
+    size_t idlen;
+    const char *id = q_jid(j, &ib, &idlen);
+    sbuf pl = q_payload(j);
     int n = 0;
     av[n] = "QPUSH", lv[n++] = 5;
     av[n] = key, lv[n++] = sbuf_len(key);
-    av[n] = j->payload, lv[n++] = sbuf_len(j->payload);
+    av[n] = pl, lv[n++] = sbuf_len(pl);
     av[n] = "ID", lv[n++] = 2;
-    av[n] = j->id, lv[n++] = sbuf_len(j->id);
+    av[n] = id, lv[n++] = idlen;
     av[n] = "AT", lv[n++] = 2;
     av[n] = nb[0], lv[n++] = (size_t)ll_str(nb[0], j->due);
     av[n] = "PRIORITY", lv[n++] = 8;
     av[n] = nb[1], lv[n++] = (size_t)ll_str(nb[1], j->priority);
     av[n] = "MAXATTEMPTS", lv[n++] = 11;
-    av[n] = nb[2], lv[n++] = (size_t)ll_str(nb[2], j->maxattempts);
+    av[n] = nb[2], lv[n++] = (size_t)ll_str(nb[2], e->maxattempts);
     av[n] = "BACKOFF", lv[n++] = 7;
-    av[n] = j->bkind == QB_EXP ? "EXP" : "FIXED", lv[n++] = j->bkind == QB_EXP ? 3 : 5;
-    av[n] = nb[3], lv[n++] = (size_t)ll_str(nb[3], j->bbase);
+    av[n] = e->bkind == QB_EXP ? "EXP" : "FIXED", lv[n++] = e->bkind == QB_EXP ? 3 : 5;
+    av[n] = nb[3], lv[n++] = (size_t)ll_str(nb[3], e->bbase);
     av[n] = "MAX", lv[n++] = 3;
-    av[n] = nb[4], lv[n++] = (size_t)ll_str(nb[4], j->bmax);
-    if (j->jitter) av[n] = "JITTER", lv[n++] = 6;
-    if (j->deadline) {
+    av[n] = nb[4], lv[n++] = (size_t)ll_str(nb[4], e->bmax);
+    if (e->jitter) av[n] = "JITTER", lv[n++] = 6;
+    if (e->deadline) {
         av[n] = "DEADLINE", lv[n++] = 8;
-        av[n] = nb[5], lv[n++] = (size_t)ll_str(nb[5], j->deadline);
+        av[n] = nb[5], lv[n++] = (size_t)ll_str(nb[5], e->deadline);
     }
     av[n] = "ENQ", lv[n++] = 3;
     av[n] = nb[6], lv[n++] = (size_t)ll_str(nb[6], j->enq_ms);
     emit(s, dbid, n, av, lv);
+}
+
+/* gen_prefix makes x's generated-ID prefix "<ms>-" for ms. */
+static void gen_prefix(qobj *x, long long ms)
+{
+    if (x->gen_ms == ms && x->gen_plen) return;
+    x->gen_plen = (size_t)ll_str(x->gen_pfx, ms);
+    x->gen_pfx[x->gen_plen++] = '-';
+    x->gen_ms = ms;
+}
+
+/* reply_id replies j's ID (j in x), a generated one written from x's
+ * per-ms prefix (jobs pushed in the same ms share it). */
+static void reply_id(session *c, qobj *x, const qjob *j)
+{
+    if (!j->genid) {
+        reply_job_id(c, j);
+        return;
+    }
+    gen_prefix(x, j->enq_ms);
+    char b[48];
+    memcpy(b, x->gen_pfx, x->gen_plen);
+    reply_bulk(c, b, x->gen_plen + q_u64_str(b + x->gen_plen, j->seq));
 }
 
 /* push_new enqueues a new job in x (at key) under a generated ID (id
@@ -775,15 +817,20 @@ static qjob *push_new(session *c, qobj *x, const char *key, const char *id, cons
     long long now = s->mstime;
     char gen[64];
     size_t glen = 0;
+    qjob *j;
+    if (!id && !x->gen_like_ids && now > 0 && (!o->enq || o->enq == now)) {
+        /* "<now>-<next seq>": the queue derives it from the job's own
+         * fields and stores nothing */
+        j = q_add(x->q, NULL, 0, payload, sbuf_len(payload), o, now);
+        s->dirty++;
+        emit_push(s, c->dbid, key, j);
+        return j;
+    }
     if (!id) {
         /* "<ms>-<seq>": unique among generated IDs; only an ID given by a
          * producer in that shape can collide, so only then probe. */
         uint64_t seq = q_next_seq(x->q);
-        if (x->gen_ms != now) {
-            x->gen_plen = (size_t)ll_str(x->gen_pfx, now);
-            x->gen_pfx[x->gen_plen++] = '-';
-            x->gen_ms = now;
-        }
+        gen_prefix(x, now);
         memcpy(gen, x->gen_pfx, x->gen_plen);
         for (;;) {
             glen = x->gen_plen + (size_t)ll_str(gen + x->gen_plen, (long long)seq);
@@ -794,7 +841,7 @@ static qjob *push_new(session *c, qobj *x, const char *key, const char *id, cons
     } else if (!x->gen_like_ids && looks_generated(id)) {
         x->gen_like_ids = 1;
     }
-    qjob *j = q_add(x->q, id ? id : gen, id ? sbuf_len(id) : glen, payload, sbuf_len(payload), o, now);
+    j = q_add(x->q, id ? id : gen, id ? sbuf_len(id) : glen, payload, sbuf_len(payload), o, now);
     s->dirty++;
     emit_push(s, c->dbid, key, j);
     return j;
@@ -820,7 +867,7 @@ void cmd_qpush(session *c)
         j = push_new(c, x, key, id, a->argv[2], &o);
         if (j->state == QS_WAITING) wake(c->srv, c->db, key, x);
     }
-    reply_job_id(c, j);
+    reply_id(c, x, j);
     reg_update(x);
 }
 
@@ -860,7 +907,7 @@ void cmd_qpushmany(session *c)
             j = push_new(c, x, key, id, a->argv[i + step - 1], &o);
             waiting |= j->state == QS_WAITING;
         }
-        reply_job_id(c, j);
+        reply_id(c, x, j);
     }
     if (waiting) wake(c->srv, c->db, key, x);
     reg_update(x);
@@ -950,8 +997,8 @@ void cmd_qfetch(session *c)
                 reply_array(c, 5);
                 reply_bulk(c, key, sbuf_len(key));
             }
-            reply_job_id(c, j);
-            reply_bulk(c, j->payload, sbuf_len(j->payload));
+            reply_id(c, x, j);
+            reply_bulk(c, q_payload(j), sbuf_len(q_payload(j)));
             reply_int(c, j->attempt);
             if (!grouped) reply_int(c, (long long)token);
             got++;
@@ -985,7 +1032,7 @@ void cmd_qfetch(session *c)
 static qjob *held(session *c, qobj *x, const char *id, uint64_t token)
 {
     qjob *j = q_find(x->q, id);
-    if (!j || j->state != QS_LEASED || j->lease_until <= c->srv->mstime) return NULL;
+    if (!j || j->state != QS_LEASED || j->until <= c->srv->mstime) return NULL;
     if (token && j->lease != token) return NULL;
     return j;
 }
@@ -1024,7 +1071,7 @@ static void remove_jobs(session *c, qobj *x, const char *key, const char *effnam
     for (int i = first; i < a->argc; i++) {
         qjob *j = acked ? held(c, x, a->argv[i], token) : q_find(x->q, a->argv[i]);
         if (!j) continue;
-        if (log) argv_push(&eff, j->id, sbuf_len(j->id));
+        if (log) argv_push(&eff, a->argv[i], sbuf_len(a->argv[i]));   /* j's ID, byte for byte */
         q_remove(x->q, j, acked ? QR_ACKED : QR_DELETED);
         n++;
     }
@@ -1164,9 +1211,9 @@ void cmd_qrequeue(session *c)
         return;
     }
     q_requeue(x->q, j, due, now);
-    const char *av[5] = {"QREQUEUE", key, j->id, "AT", NULL};
+    const char *av[5] = {"QREQUEUE", key, a->argv[2], "AT", NULL};   /* j's ID, byte for byte */
     char nb[24];
-    size_t lv[5] = {8, sbuf_len(key), sbuf_len(j->id), 2, 0};
+    size_t lv[5] = {8, sbuf_len(key), sbuf_len(a->argv[2]), 2, 0};
     av[4] = nb;
     lv[4] = (size_t)ll_str(nb, due);
     emit(s, c->dbid, 5, av, lv);
@@ -1238,27 +1285,28 @@ void cmd_qjob(session *c)
     }
     reply_map(c, 18);
     reply_bulk_cstr(c, "id");
-    reply_job_id(c, j);
+    reply_id(c, x, j);
     reply_bulk_cstr(c, "state");
     reply_bulk_cstr(c, q_state_name(j->state));
     reply_bulk_cstr(c, "payload");
-    reply_bulk(c, j->payload, sbuf_len(j->payload));
+    reply_bulk(c, q_payload(j), sbuf_len(q_payload(j)));
+    const qjob_ext *e = q_opt(j);
     map_int(c, "priority", j->priority);
     map_int(c, "attempt", j->attempt);
-    map_int(c, "max-attempts", j->maxattempts);
+    map_int(c, "max-attempts", e->maxattempts);
     map_int(c, "enqueued-at", j->enq_ms);
     map_int(c, "due-at", j->due);
-    map_int(c, "lease-until", j->state == QS_LEASED ? j->lease_until : -1);
+    map_int(c, "lease-until", j->state == QS_LEASED ? j->until : -1);
     map_int(c, "consumer", j->consumer ? (long long)j->consumer : -1);
-    map_int(c, "dead-at", j->state == QS_DEAD ? j->dead_at : -1);
-    map_int(c, "deadline", j->deadline ? j->deadline : -1);
+    map_int(c, "dead-at", j->state == QS_DEAD ? j->until : -1);
+    map_int(c, "deadline", e->deadline ? e->deadline : -1);
     reply_bulk_cstr(c, "backoff");
-    reply_bulk_cstr(c, j->bkind == QB_EXP ? "exp" : "fixed");
-    map_int(c, "backoff-ms", j->bbase);
-    map_int(c, "backoff-max-ms", j->bmax);
-    map_int(c, "jitter", j->jitter);
+    reply_bulk_cstr(c, e->bkind == QB_EXP ? "exp" : "fixed");
+    map_int(c, "backoff-ms", e->bbase);
+    map_int(c, "backoff-max-ms", e->bmax);
+    map_int(c, "jitter", e->jitter);
     reply_bulk_cstr(c, "last-error");
-    if (j->error) reply_bulk(c, j->error, sbuf_len(j->error));
+    if (e->error) reply_bulk(c, e->error, sbuf_len(e->error));
     else reply_null(c);
     map_int(c, "lease-token", j->state == QS_LEASED ? (long long)j->lease : -1);
 }
@@ -1345,7 +1393,7 @@ void cmd_qlist(session *c)
         reply_bulk_cstr(c, "0");
     }
     reply_array(c, n);
-    for (const qjob *k = first; n-- > 0; k = q_next(k)) reply_job_id(c, k);
+    for (const qjob *k = first; n-- > 0; k = q_next(k)) reply_id(c, x, k);
 }
 
 /* ---- internal replay commands -------------------------------------------------------- */
@@ -1547,7 +1595,7 @@ void cmd_qrestore(session *c)
 {
     server *s = c->srv;
     argv_t *a = &c->args;
-    qjob t;
+    qjob_fields t;
     memset(&t, 0, sizeof t);
     t.state = QS_WAITING;
     t.bkind = QB_EXP;

@@ -14,10 +14,16 @@
  * in O(log n) when acked or buried.  A job without a TTL costs the timer
  * nothing: delays and leases are the delayed and leased indexes.
  *
- * Cost per job.  A job is one allocation: fields, skiplist links, ID-table
- * link, then the ID and payload bytes each behind an sbuf header, so the
- * sbuf views work unchanged.  The ID table is chained through the jobs and
- * stores each ID's hash, so growing it rehashes no bytes.  It grows four
+ * Cost per job.  A plain job is one allocation: 96 bytes of fields,
+ * skiplist links, then the ID and payload bytes each behind an sbuf header
+ * (found from the level, not stored), so the sbuf views work unchanged.
+ * A generated ID equal to "<enq_ms>-<seq>" of the job's own fields is not
+ * stored at all (genid): q_jid writes it, lookups compare its two numbers.
+ * What few jobs have lives in an optional side allocation (qjob_ext: max
+ * attempts, backoff, TTL and its heap position, error text); the lease end
+ * and the time of death share one field, read by state.  The ID table is
+ * chained through the jobs and stores each ID's hash (32 bits), so growing
+ * it rehashes no bytes.  It grows four
  * times over at one job per bucket and halves below one per sixteen, all
  * at once (O(n) then, amortised O(1)).
  *
@@ -43,6 +49,7 @@
 #include "dict.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -84,8 +91,7 @@ void q_job_pos(const qjob *j, q_pos *p)
     switch (j->state) {
     case QS_WAITING: p->k0 = j->priority; p->k1 = j->due; break;
     case QS_DELAYED: p->k0 = j->due; break;
-    case QS_LEASED: p->k0 = j->lease_until; break;
-    default: p->k0 = j->dead_at; break;
+    default: p->k0 = j->until; break;     /* leased: lease end; dead: dead at */
     }
 }
 
@@ -247,6 +253,72 @@ static uint64_t gen_seq(const char *id, size_t len)
     return v;
 }
 
+/* ms_is: the digits before the '-' of a generated-looking ID are ms,
+ * written as ll_str writes it (no leading zero). */
+static int ms_is(const char *id, long long ms)
+{
+    if (ms <= 0 || id[0] == '0') return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; id[i] != '-'; i++) {
+        if (i == 19) return 0;
+        v = v * 10 + (uint64_t)(id[i] - '0');
+    }
+    return v == (uint64_t)ms;
+}
+
+/* is_derived: id is "<enq>-<seq>", exactly as q_jid would format it. */
+static int is_derived(const char *id, size_t len, long long enq, uint64_t seq)
+{
+    return seq && gen_seq(id, len) == seq && ms_is(id, enq);
+}
+
+size_t q_u64_str(char *p, uint64_t v)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
+    size_t n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10) n++;
+    char *e = p + n;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--e = pairs[d + 1];
+        *--e = pairs[d];
+    }
+    if (v >= 10) {
+        unsigned d = (unsigned)v * 2;
+        *--e = pairs[d + 1];
+        *--e = pairs[d];
+    } else {
+        *--e = (char)('0' + v);
+    }
+    return n;
+}
+
+const char *q_jid(const qjob *j, q_idbuf *buf, size_t *len)
+{
+    if (!j->genid) {
+        sbuf id = q_stored_id(j);
+        *len = sbuf_len(id);
+        return id;
+    }
+    size_t n = q_u64_str(buf->b, (uint64_t)j->enq_ms);
+    buf->b[n++] = '-';
+    n += q_u64_str(buf->b + n, j->seq);
+    buf->b[n] = '\0';
+    *len = n;
+    return buf->b;
+}
+
+/* id_is: j's ID is id[0..len). */
+static int id_is(const qjob *j, const char *id, size_t len)
+{
+    if (j->genid) return is_derived(id, len, j->enq_ms, j->seq);
+    sbuf s = q_stored_id(j);
+    return sbuf_len(s) == len && !memcmp(s, id, len);
+}
+
 static void win_resize(queue *q, size_t cap)
 {
     qjob **w = xcalloc(cap, sizeof *w);
@@ -276,7 +348,10 @@ static void win_evict_oldest(queue *q)
     q->win[q->wbase & (q->wcap - 1)] = NULL;
     q->wcount--;
     j->inwin = 0;
-    j->hash = dict_hash_bytes(j->id, sbuf_len(j->id));
+    q_idbuf b;
+    size_t len;
+    const char *id = q_jid(j, &b, &len);
+    j->hash = (uint32_t)dict_hash_bytes(id, len);
     ht_add(q, j);
     win_advance(q);
 }
@@ -317,13 +392,14 @@ qjob *q_find_len(const queue *q, const char *id, size_t len)
         uint64_t n = gen_seq(id, len);
         if (n >= q->wbase && n < q->whi) {
             qjob *j = q->win[n & (q->wcap - 1)];
-            if (j && sbuf_len(j->id) == len && !memcmp(j->id, id, len)) return j;
+            /* the slot holds seq n's job: a genid one only needs its ms checked */
+            if (j && (j->genid ? ms_is(id, j->enq_ms) : id_is(j, id, len))) return j;
         }
     }
     if (!q->hcount) return NULL;
-    uint64_t h = dict_hash_bytes(id, len);
+    uint32_t h = (uint32_t)dict_hash_bytes(id, len);
     for (qjob *j = q->ht[h & (q->htsize - 1)]; j; j = j->hnext)
-        if (j->hash == h && sbuf_len(j->id) == len && !memcmp(j->id, id, len)) return j;
+        if (j->hash == h && id_is(j, id, len)) return j;
     return NULL;
 }
 
@@ -336,15 +412,15 @@ static void ttl_swap(queue *q, size_t a, size_t b)
     qjob *t = q->ttl[a];
     q->ttl[a] = q->ttl[b];
     q->ttl[b] = t;
-    q->ttl[a]->ttl_pos = a;
-    q->ttl[b]->ttl_pos = b;
+    q->ttl[a]->ext->ttl_pos = a;
+    q->ttl[b]->ext->ttl_pos = b;
 }
 
 static void ttl_up(queue *q, size_t i)
 {
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (q->ttl[p]->deadline <= q->ttl[i]->deadline) break;
+        if (q->ttl[p]->ext->deadline <= q->ttl[i]->ext->deadline) break;
         ttl_swap(q, p, i);
         i = p;
     }
@@ -354,8 +430,8 @@ static void ttl_down(queue *q, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < q->nttl && q->ttl[l]->deadline < q->ttl[m]->deadline) m = l;
-        if (r < q->nttl && q->ttl[r]->deadline < q->ttl[m]->deadline) m = r;
+        if (l < q->nttl && q->ttl[l]->ext->deadline < q->ttl[m]->ext->deadline) m = l;
+        if (r < q->nttl && q->ttl[r]->ext->deadline < q->ttl[m]->ext->deadline) m = r;
         if (m == i) break;
         ttl_swap(q, i, m);
         i = m;
@@ -364,38 +440,44 @@ static void ttl_down(queue *q, size_t i)
 
 static void ttl_add(queue *q, qjob *j)
 {
-    if (!j->deadline || j->ttl_pos != Q_NOPOS) return;
+    qjob_ext *e = j->ext;
+    if (!e || !e->deadline || e->ttl_pos != Q_NOPOS) return;
     if (q->nttl == q->capttl) {
         q->capttl = q->capttl ? q->capttl * 2 : 8;
         q->ttl = xrealloc(q->ttl, q->capttl * sizeof *q->ttl);
     }
-    j->ttl_pos = q->nttl;
+    e->ttl_pos = q->nttl;
     q->ttl[q->nttl++] = j;
-    ttl_up(q, j->ttl_pos);
+    ttl_up(q, e->ttl_pos);
 }
 
 static void ttl_del(queue *q, qjob *j)
 {
-    size_t i = j->ttl_pos;
-    if (i == Q_NOPOS) return;
-    j->ttl_pos = Q_NOPOS;
+    if (!j->ext || j->ext->ttl_pos == Q_NOPOS) return;
+    size_t i = j->ext->ttl_pos;
+    j->ext->ttl_pos = Q_NOPOS;
     q->nttl--;
     if (i == q->nttl) return;
     q->ttl[i] = q->ttl[q->nttl];
-    q->ttl[i]->ttl_pos = i;
+    q->ttl[i]->ext->ttl_pos = i;
     ttl_down(q, i);
     ttl_up(q, i);
 }
 
 /* ---- life cycle ------------------------------------------------------- */
 
+#define Q_DEFAULT_BBASE 1000
+#define Q_DEFAULT_BMAX 300000
+
+const qjob_ext q_ext_default = {.bkind = QB_EXP, .bbase = Q_DEFAULT_BBASE, .bmax = Q_DEFAULT_BMAX, .ttl_pos = Q_NOPOS};
+
 void q_opts_default(qjob_opts *o, long long now)
 {
     memset(o, 0, sizeof *o);
     o->due = now;
     o->bkind = QB_EXP;
-    o->bbase = 1000;
-    o->bmax = 300000;
+    o->bbase = Q_DEFAULT_BBASE;
+    o->bmax = Q_DEFAULT_BMAX;
 }
 
 queue *q_new(void)
@@ -408,25 +490,64 @@ queue *q_new(void)
 }
 
 /* A job's allocation: the struct with its links, then each of ID and
- * payload as [sbuf header][bytes][NUL], headers 4-byte aligned. */
-static size_t sbuf_part(size_t len) { return (sizeof(struct sbuf_hdr) + len + 1 + 3) & ~(size_t)3; }
-
-static size_t job_alloc_size(int level, size_t idlen, size_t plen)
+ * payload as [sbuf header][bytes][NUL], headers 4-byte aligned
+ * (q_sbuf_part; q_stored_id and q_payload find them from the level); a
+ * genid job has no ID part. */
+static size_t job_alloc_size(int level, int genid, size_t idlen, size_t plen)
 {
-    return sizeof(qjob) + (size_t)level * sizeof(qjob *) + sbuf_part(idlen) + sbuf_part(plen);
+    return sizeof(qjob) + (size_t)level * sizeof(qjob *) + (genid ? 0 : q_sbuf_part(idlen)) + q_sbuf_part(plen);
 }
 
 static size_t job_bytes(const qjob *j)
 {
-    return job_alloc_size(j->level, sbuf_len(j->id), sbuf_len(j->payload)) +
-           (j->error ? sbuf_alloc_size(j->error) : 0);
+    size_t n = job_alloc_size(j->level, j->genid, j->genid ? 0 : sbuf_len(q_stored_id(j)), sbuf_len(q_payload(j)));
+    if (j->ext) n += sizeof *j->ext + (j->ext->error ? sbuf_alloc_size(j->ext->error) : 0);
+    return n;
 }
 
 static void job_free(queue *q, qjob *j)
 {
     q->bytes -= job_bytes(j);
-    if (j->error) sbuf_free(j->error);
+    if (j->ext) {
+        if (j->ext->error) sbuf_free(j->ext->error);
+        xfree(j->ext);
+    }
     xfree(j);
+}
+
+/* ext_new: j's side allocation, made (with the defaults) if it has none;
+ * for a job not yet linked (q->bytes counts it at job_link). */
+static qjob_ext *ext_new(qjob *j)
+{
+    if (!j->ext) {
+        j->ext = xmalloc(sizeof *j->ext);
+        *j->ext = q_ext_default;
+    }
+    return j->ext;
+}
+
+/* ext_get: the same for a linked job, counted in q->bytes. */
+static qjob_ext *ext_get(queue *q, qjob *j)
+{
+    if (!j->ext) q->bytes += sizeof *j->ext;
+    return ext_new(j);
+}
+
+/* set_opts gives a new job its options: a side allocation only when one
+ * differs from the defaults. */
+static void set_opts(qjob *j, long long maxattempts, int bkind, int jitter, long long bbase, long long bmax,
+                     long long deadline)
+{
+    if (!maxattempts && bkind == QB_EXP && !jitter && bbase == Q_DEFAULT_BBASE && bmax == Q_DEFAULT_BMAX &&
+        !deadline)
+        return;
+    qjob_ext *e = ext_new(j);
+    e->maxattempts = maxattempts;
+    e->bkind = bkind;
+    e->jitter = jitter;
+    e->bbase = bbase;
+    e->bmax = bmax;
+    e->deadline = deadline;
 }
 
 void q_free(queue *q)
@@ -458,8 +579,8 @@ const q_counters *q_stats_const(const queue *q) { return &q->st; }
 uint64_t q_next_seq(const queue *q) { return q->next_seq; }
 void q_set_next_seq(queue *q, uint64_t seq) { q->next_seq = seq; }
 
-/* sbuf_view lays out [header][bytes][NUL] at p and returns the view. */
-static sbuf sbuf_view(char *p, const void *bytes, size_t len)
+/* sbuf_lay lays out [header][bytes][NUL] at p. */
+static void sbuf_lay(char *p, const void *bytes, size_t len)
 {
     struct sbuf_hdr *h = (struct sbuf_hdr *)(void *)p;
     h->len = (uint32_t)len;
@@ -467,31 +588,35 @@ static sbuf sbuf_view(char *p, const void *bytes, size_t len)
     char *s = p + sizeof *h;
     if (len) memcpy(s, bytes, len);
     s[len] = '\0';
-    return s;
 }
 
 /* job_new allocates a job holding copies of id/payload, not yet indexed;
- * inwin: it will be found through the seq window (no hash needed). */
-static qjob *job_new(queue *q, const char *id, size_t idlen, const void *payload, size_t plen, int inwin)
+ * inwin: it will be found through the seq window (no hash needed); genid:
+ * the ID is "<enq_ms>-<seq>" of the fields the caller sets (not stored). */
+static qjob *job_new(queue *q, const char *id, size_t idlen, const void *payload, size_t plen, int inwin,
+                     int genid)
 {
     /* The ID's bucket is likely a cache miss in a big queue: start loading
      * it now, while the job is allocated and filled in. */
-    uint64_t hash = 0;
+    uint32_t hash = 0;
     if (!inwin) {
-        hash = dict_hash_bytes(id, idlen);
+        hash = (uint32_t)dict_hash_bytes(id, idlen);
         if (q->htsize) __builtin_prefetch(&q->ht[hash & (q->htsize - 1)], 1);
     }
     int level = random_level(q);
     size_t links = (size_t)level * sizeof(qjob *);
-    qjob *j = xmalloc(job_alloc_size(level, idlen, plen));
+    qjob *j = xmalloc(job_alloc_size(level, genid, idlen, plen));
     memset(j, 0, sizeof *j + links);
-    j->level = (short)level;
-    j->inwin = (short)inwin;
+    j->level = (uint8_t)level;
+    j->inwin = (uint8_t)inwin;
+    j->genid = (uint8_t)genid;
     char *p = (char *)j + sizeof *j + links;
-    j->id = sbuf_view(p, id, idlen);
-    j->payload = sbuf_view(p + sbuf_part(idlen), payload, plen);
+    if (!genid) {
+        sbuf_lay(p, id, idlen);
+        p += q_sbuf_part(idlen);
+    }
+    sbuf_lay(p, payload, plen);
     j->hash = hash;
-    j->ttl_pos = Q_NOPOS;
     return j;
 }
 
@@ -511,44 +636,63 @@ qjob *q_add(queue *q, const char *id, size_t idlen, const void *payload, size_t 
             long long now)
 {
     /* a generated ID naming this job's seq: the seq window finds it */
-    qjob *j = job_new(q, id, idlen, payload, plen, gen_seq(id, idlen) == q->next_seq);
+    long long enq = o->enq ? o->enq : now;
+    q_idbuf b;
+    if (!id && enq <= 0) {                 /* not a time q_jid writes: store it */
+        size_t n = (size_t)snprintf(b.b, sizeof b.b, "%lld-%llu", enq, (unsigned long long)q->next_seq);
+        id = b.b;
+        idlen = n;
+    }
+    int inwin = !id || gen_seq(id, idlen) == q->next_seq;
+    qjob *j = job_new(q, id, idlen, payload, plen, inwin, inwin && (!id || ms_is(id, enq)));
     j->seq = q->next_seq++;
     j->priority = o->priority;
     j->due = o->due;
-    j->enq_ms = o->enq ? o->enq : now;
-    j->maxattempts = o->maxattempts;
-    j->bkind = o->bkind;
-    j->jitter = o->jitter;
-    j->bbase = o->bbase;
-    j->bmax = o->bmax;
-    j->deadline = o->deadline;
+    j->enq_ms = enq;
+    set_opts(j, o->maxattempts, o->bkind, o->jitter, o->bbase, o->bmax, o->deadline);
     j->state = o->due > now ? QS_DELAYED : QS_WAITING;
     job_link(q, j);
     q->st.enqueued++;
     return j;
 }
 
-qjob *q_restore(queue *q, const qjob *t, const char *id, size_t idlen, const void *payload, size_t plen,
+void q_fields(const qjob *j, qjob_fields *f)
+{
+    const qjob_ext *e = q_opt(j);
+    f->state = j->state;
+    f->seq = j->seq;
+    f->priority = j->priority;
+    f->due = j->due;
+    f->enq_ms = j->enq_ms;
+    f->attempt = j->attempt;
+    f->maxattempts = e->maxattempts;
+    f->bkind = e->bkind;
+    f->jitter = e->jitter;
+    f->bbase = e->bbase;
+    f->bmax = e->bmax;
+    f->deadline = e->deadline;
+    f->lease_until = q_lease_until(j);
+    f->consumer = j->consumer;
+    f->lease = j->lease;
+    f->dead_at = q_dead_at(j);
+}
+
+qjob *q_restore(queue *q, const qjob_fields *t, const char *id, size_t idlen, const void *payload, size_t plen,
                 const char *err, size_t errlen)
 {
-    qjob *j = job_new(q, id, idlen, payload, plen, 0);   /* any order: the ID table */
+    /* any order: the ID table */
+    qjob *j = job_new(q, id, idlen, payload, plen, 0, is_derived(id, idlen, t->enq_ms, t->seq));
     j->seq = t->seq;
-    j->state = t->state;
-    j->bkind = t->bkind;
-    j->jitter = t->jitter;
+    j->state = (uint8_t)t->state;
     j->priority = t->priority;
     j->due = t->due;
     j->enq_ms = t->enq_ms;
     j->attempt = t->attempt;
-    j->maxattempts = t->maxattempts;
-    j->bbase = t->bbase;
-    j->bmax = t->bmax;
-    j->deadline = t->deadline;
-    j->lease_until = t->lease_until;
+    set_opts(j, t->maxattempts, t->bkind, t->jitter, t->bbase, t->bmax, t->deadline);
+    j->until = t->state == QS_LEASED ? t->lease_until : t->state == QS_DEAD ? t->dead_at : 0;
     j->lease = t->lease;
     j->consumer = t->consumer;
-    j->dead_at = t->dead_at;
-    if (err) j->error = sbuf_new(err, errlen);
+    if (err) ext_new(j)->error = sbuf_new(err, errlen);
     if (j->seq >= q->next_seq) q->next_seq = j->seq + 1;
     if (j->lease >= q->next_token) q->next_token = j->lease + 1;
     job_link(q, j);
@@ -560,9 +704,15 @@ queue *q_dup(const queue *q)
     queue *d = q_new();
     d->st = q->st;
     for (int s = 0; s < QS_NSTATES; s++)
-        for (qjob *j = q->idx[s].head[0]; j; j = j->next[0])
-            q_restore(d, j, j->id, sbuf_len(j->id), j->payload, sbuf_len(j->payload), j->error,
-                      j->error ? sbuf_len(j->error) : 0);
+        for (qjob *j = q->idx[s].head[0]; j; j = j->next[0]) {
+            qjob_fields f;
+            q_fields(j, &f);
+            q_idbuf b;
+            size_t idlen;
+            const char *id = q_jid(j, &b, &idlen);
+            sbuf pl = q_payload(j), err = q_error(j);
+            q_restore(d, &f, id, idlen, pl, sbuf_len(pl), err, err ? sbuf_len(err) : 0);
+        }
     d->next_seq = q->next_seq;
     d->next_token = q->next_token;
     return d;
@@ -581,12 +731,13 @@ static void relink(queue *q, qjob *j, int state)
 static void set_error(queue *q, qjob *j, const char *err, size_t errlen)
 {
     if (!err) return;
-    if (j->error) {
-        q->bytes -= sbuf_alloc_size(j->error);
-        sbuf_free(j->error);
+    qjob_ext *e = ext_get(q, j);
+    if (e->error) {
+        q->bytes -= sbuf_alloc_size(e->error);
+        sbuf_free(e->error);
     }
-    j->error = sbuf_new(err, errlen);
-    q->bytes += sbuf_alloc_size(j->error);
+    e->error = sbuf_new(err, errlen);
+    q->bytes += sbuf_alloc_size(e->error);
 }
 
 size_t q_promote(queue *q, long long now)
@@ -614,7 +765,7 @@ void q_lease(queue *q, qjob *j, uint64_t consumer, uint64_t token, long long unt
     j->lease = token;
     if (token >= q->next_token) q->next_token = token + 1;
     j->consumer = consumer;
-    j->lease_until = until;
+    j->until = until;
     relink(q, j, QS_LEASED);
     q->st.delivered++;
 }
@@ -622,7 +773,7 @@ void q_lease(queue *q, qjob *j, uint64_t consumer, uint64_t token, long long unt
 void q_extend(queue *q, qjob *j, long long until)
 {
     idx_remove(q, j);
-    j->lease_until = until;
+    j->until = until;
     relink(q, j, QS_LEASED);
 }
 
@@ -630,7 +781,7 @@ void q_retry(queue *q, qjob *j, long long due, long long now, const char *err, s
 {
     idx_remove(q, j);
     j->due = due;
-    j->lease_until = 0;
+    j->until = 0;
     set_error(q, j, err, errlen);
     relink(q, j, due > now ? QS_DELAYED : QS_WAITING);
     q->st.retried++;
@@ -640,8 +791,7 @@ void q_bury(queue *q, qjob *j, long long now, const char *err, size_t errlen)
 {
     idx_remove(q, j);
     ttl_del(q, j);
-    j->lease_until = 0;
-    j->dead_at = now;
+    j->until = now;
     set_error(q, j, err, errlen);
     relink(q, j, QS_DEAD);
     q->st.deadlettered++;
@@ -651,7 +801,7 @@ void q_requeue(queue *q, qjob *j, long long due, long long now)
 {
     idx_remove(q, j);
     j->attempt = 0;
-    j->dead_at = 0;
+    j->until = 0;
     j->due = due;
     relink(q, j, due > now ? QS_DELAYED : QS_WAITING);
     ttl_add(q, j);
@@ -670,18 +820,23 @@ void q_remove(queue *q, qjob *j, int reason)
     else q->st.deleted++;
 }
 
-int q_exhausted(const qjob *j) { return j->maxattempts > 0 && j->attempt >= j->maxattempts; }
+int q_exhausted(const qjob *j)
+{
+    long long max = q_opt(j)->maxattempts;
+    return max > 0 && j->attempt >= max;
+}
 
 long long q_backoff(const qjob *j, uint64_t rnd)
 {
-    long long d = j->bbase < 0 ? 0 : j->bbase;
+    const qjob_ext *e = q_opt(j);
+    long long d = e->bbase < 0 ? 0 : e->bbase;
     long long cap = Q_BACKOFF_LIMIT;
-    if (j->bmax > 0 && j->bmax < cap) cap = j->bmax;
-    if (j->bkind == QB_EXP && d > 0) {
+    if (e->bmax > 0 && e->bmax < cap) cap = e->bmax;
+    if (e->bkind == QB_EXP && d > 0) {
         for (long long n = 1; n < j->attempt && d < cap; n++) d = d > cap / 2 ? cap : d * 2;
     }
     if (d > cap) d = cap;
-    if (j->jitter && d > 0) d -= (long long)(rnd % (uint64_t)(d / 2 + 1));
+    if (e->jitter && d > 0) d -= (long long)(rnd % (uint64_t)(d / 2 + 1));
     return d;
 }
 
@@ -690,8 +845,8 @@ long long q_next_event(const queue *q)
     long long t = LLONG_MAX;
     qjob *j;
     if ((j = q->idx[QS_DELAYED].head[0]) && j->due < t) t = j->due;
-    if ((j = q->idx[QS_LEASED].head[0]) && j->lease_until < t) t = j->lease_until;
-    if (q->nttl && q->ttl[0]->deadline < t) t = q->ttl[0]->deadline;
+    if ((j = q->idx[QS_LEASED].head[0]) && j->until < t) t = j->until;
+    if (q->nttl && q->ttl[0]->ext->deadline < t) t = q->ttl[0]->ext->deadline;
     return t;
 }
 

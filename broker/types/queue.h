@@ -18,12 +18,13 @@
  *
  * Ownership: the queue owns its jobs.  A job is one allocation holding its
  * fields, its skiplist links, its ID-table link and the bytes of its ID
- * and payload; `id` and `payload` are sbuf views into that allocation
- * (read them with sbuf_len, never free or grow them).  Only the last error
- * text is a separate sbuf.  Jobs are found by ID through the queue's own
- * chained hash table threaded through the jobs (no entry per job), except
- * jobs whose ID is the generated "<ms>-<seq>" of their own seq, found
- * through a ring of pointers indexed by seq; q_free frees every job.
+ * (unless generated: q_jid) and payload (q_payload, an sbuf view into that
+ * allocation).  Only a job with options other than the defaults (or an
+ * error text) has a second allocation, its qjob_ext, and the error text a
+ * third.  Jobs are found by ID through the queue's own chained hash
+ * table threaded through the jobs (no entry per job), except jobs whose ID
+ * is the generated "<ms>-<seq>" of their own seq, found through a ring of
+ * pointers indexed by seq; q_free frees every job.
  *
  * Leases are identified by the job and a lease token: each fetch takes a
  * token from the queue (q_token_next; every job leased by one fetch shares
@@ -43,43 +44,106 @@
 #include <stdint.h>
 #include "sbuf.h"
 
+#define Q_NOPOS ((size_t)-1)
+
 enum q_state { QS_WAITING = 0, QS_DELAYED = 1, QS_LEASED = 2, QS_DEAD = 3, QS_NSTATES = 4 };
 enum q_backoff { QB_FIXED = 0, QB_EXP = 1 };
 /* Why a job left the queue (which counter q_remove bumps). */
 enum q_reason { QR_ACKED = 0, QR_EXPIRED = 1, QR_DELETED = 2 };
 
 #define Q_MAX_LEVEL 24
-#define Q_NOPOS ((size_t)-1)
 
-typedef struct qjob {
-    sbuf payload;            /* view into this allocation */
+/* A job's rarely-set options: a job has this side allocation only when
+ * one differs from the defaults (q_ext_default: unlimited attempts,
+ * BACKOFF EXP 1000 MAX 300000, no jitter, no TTL, no error text), so a
+ * plain job is the qjob alone.  Once a job has one it keeps it. */
+typedef struct qjob_ext {
     sbuf error;              /* last error text, or NULL (own allocation) */
-    long long enq_ms;        /* when it was enqueued */
-    long long attempt;       /* deliveries so far */
     long long maxattempts;   /* 0: unlimited */
     long long bbase, bmax;   /* backoff base and cap (ms; cap 0: none) */
     long long deadline;      /* TTL: unix ms it is dropped at, 0: never */
-    uint64_t lease;          /* token of its last lease (0: never leased) */
-    uint64_t consumer;       /* session id it was last delivered to (for QJOB) */
     size_t ttl_pos;          /* position in the TTL heap, or Q_NOPOS */
-    int state;               /* enum q_state */
     int bkind;               /* enum q_backoff */
     int jitter;              /* 1: backoff drawn in [d/2, d] */
-    short level;             /* skiplist levels (next[0..level)) */
-    short inwin;             /* found through the seq window, not the ID table */
-    /* what the index searches read, then what an ID lookup reads, next to
-     * the links and the ID bytes that follow them */
+} qjob_ext;
+
+extern const qjob_ext q_ext_default;
+
+/* A job: 96 bytes of fields, `level` forward pointers, then its ID and its
+ * payload, each as [sbuf header][bytes][NUL] (q_payload: an sbuf view into
+ * the allocation; read it with sbuf_len, never free or grow it).  A job
+ * whose ID is the generated "<enq_ms>-<seq>" of its own fields (genid)
+ * stores no ID: q_jid formats it when asked.
+ * Fields one state needs share storage: `until` is the lease end while
+ * leased and the time it died while dead (0 otherwise: q_lease_until,
+ * q_dead_at read it by state). */
+typedef struct qjob {
+    qjob_ext *ext;           /* rarely-set options, or NULL (q_opt reads either) */
+    long long enq_ms;        /* when it was enqueued */
+    long long attempt;       /* deliveries so far */
+    uint64_t lease;          /* token of its last lease (0: never leased) */
+    uint64_t consumer;       /* session id it was last delivered to (for QJOB) */
+    uint32_t hash;           /* of the ID (in the ID table only) */
+    uint8_t state;           /* enum q_state */
+    uint8_t level;           /* skiplist levels (next[0..level)) */
+    uint8_t inwin;           /* found through the seq window, not the ID table */
+    uint8_t genid;           /* its ID is "<enq_ms>-<seq>", not stored */
+    /* what the index searches read, next to the links */
     uint64_t seq;
     long long priority;
     long long due;           /* unix ms it is (or was) due */
-    long long lease_until;   /* leased: unix ms the lease ends */
-    long long dead_at;       /* dead: when it got there */
+    long long until;         /* leased: lease end; dead: when it got there; else 0 */
     struct qjob *prev;       /* the job before it in its index (level 0), or NULL */
     struct qjob *hnext;      /* next job in the ID table's bucket */
-    uint64_t hash;           /* of the ID (in the ID table only) */
-    sbuf id;                 /* view into this allocation */
     struct qjob *next[];     /* skiplist forward pointers */
 } qjob;
+
+/* q_sbuf_part: bytes an sbuf of len bytes takes in a job's allocation. */
+static inline size_t q_sbuf_part(size_t len) { return (sizeof(struct sbuf_hdr) + len + 1 + 3) & ~(size_t)3; }
+/* q_stored_id: the ID a job stores (not genid). */
+static inline sbuf q_stored_id(const qjob *j)
+{
+    return (char *)(uintptr_t)j + sizeof *j + (size_t)j->level * sizeof(qjob *) + sizeof(struct sbuf_hdr);
+}
+/* q_payload: j's payload, an sbuf view into j (after its ID if stored). */
+static inline sbuf q_payload(const qjob *j)
+{
+    const char *p = q_stored_id(j);
+    return (char *)(uintptr_t)p + (j->genid ? 0 : q_sbuf_part(sbuf_len(p)));
+}
+
+/* Room for any job's formatted ID: "<ms>-<seq>", two 64-bit numbers. */
+typedef struct q_idbuf {
+    char b[48];
+} q_idbuf;
+/* q_jid: j's ID, *len bytes (NUL-terminated): its stored bytes, or for a
+ * genid job formatted into *buf. */
+const char *q_jid(const qjob *j, q_idbuf *buf, size_t *len);
+/* q_u64_str writes v in decimal at p (room for 20); returns its length. */
+size_t q_u64_str(char *p, uint64_t v);
+/* q_opt: j's rarely-set options, its side allocation or the defaults.
+ * q_lease_until, q_dead_at: the shared `until` in its state, else 0.
+ * q_deadline (0: none) and q_error (NULL: none) read the side allocation. */
+static inline const qjob_ext *q_opt(const qjob *j) { return j->ext ? j->ext : &q_ext_default; }
+static inline long long q_lease_until(const qjob *j) { return j->state == QS_LEASED ? j->until : 0; }
+static inline long long q_dead_at(const qjob *j) { return j->state == QS_DEAD ? j->until : 0; }
+static inline long long q_deadline(const qjob *j) { return j->ext ? j->ext->deadline : 0; }
+static inline sbuf q_error(const qjob *j) { return j->ext ? j->ext->error : NULL; }
+
+/* Every field of a job, flat: what q_restore takes and q_fields gives. */
+typedef struct qjob_fields {
+    int state;
+    uint64_t seq;
+    long long priority, due, enq_ms, attempt, maxattempts;
+    int bkind, jitter;
+    long long bbase, bmax, deadline;
+    long long lease_until;   /* meaningful while leased */
+    uint64_t consumer, lease;
+    long long dead_at;       /* meaningful while dead */
+} qjob_fields;
+
+/* q_fields fills *f from j (lease_until / dead_at 0 outside their state). */
+void q_fields(const qjob *j, qjob_fields *f);
 
 typedef struct q_counters {
     long long enqueued, acked, retried, deadlettered, expired, deleted, delivered;
@@ -123,15 +187,17 @@ qjob *q_find_len(const queue *q, const char *id, size_t len);
 
 /* q_add creates a job with a copy of id/payload, seq = next seq, attempt
  * 0, state delayed if opts->due > now else waiting, and counts it as
- * enqueued.  The ID must not exist (q_find first). */
+ * enqueued.  The ID must not exist (q_find first).  id NULL: the ID is
+ * the generated "<enqueued-at>-<seq>" (which must not exist either). */
 qjob *q_add(queue *q, const char *id, size_t idlen, const void *payload, size_t plen, const qjob_opts *opts,
             long long now);
 
 /* q_restore creates a job in an exact state (snapshot / COPY): fields come
- * from *tmpl (id, payload, error taken as bytes and copied); counters are
+ * from *tmpl (id, payload, error taken as bytes and copied; lease_until
+ * kept only for a leased job, dead_at only for a dead one); counters are
  * untouched; next seq moves past tmpl->seq, next token past tmpl->lease.
  * The ID must not exist. */
-qjob *q_restore(queue *q, const qjob *tmpl, const char *id, size_t idlen, const void *payload, size_t plen,
+qjob *q_restore(queue *q, const qjob_fields *tmpl, const char *id, size_t idlen, const void *payload, size_t plen,
                 const char *err, size_t errlen);
 
 /* q_promote moves every delayed job due at or before now to waiting;

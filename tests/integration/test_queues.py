@@ -66,6 +66,27 @@ class QueueBasics(harness.RillTestCase):
         self.assertEqual(parse(self.c.cmd("QPUSH", "q", b"\x00\r\n", "ID", b"i\x00d")), b"i\x00d")
         self.assertEqual(self.qjob(b"i\x00d")["payload"], b"\x00\r\n")
 
+    def test_generated_ids_found_exactly(self):
+        """A generated ID (which the queue does not store, but writes from
+        the job's enqueue time and sequence number) is found by exactly its
+        bytes, in every command, and with ENQ still names the push's time."""
+        c = self.c
+        t0 = now_ms()
+        a = parse(c.cmd("QPUSH", "q", "x"))
+        ms, seq = a.split(b"-")
+        self.assertEqual(self.qjob(a)["id"], a)
+        for near in (ms + b"-0" + seq, b"0" + a, str(int(ms) + 1).encode() + b"-" + seq,
+                     ms + b"-" + str(int(seq) + 1).encode(), a + b"x", b" " + a):
+            self.assertIsNone(parse(c.cmd("QJOB", "q", near)), near)
+        b = parse(c.cmd("QPUSH", "q", "y", "ENQ", 1234567))       # the ID still says when it was pushed
+        self.assertGreaterEqual(int(b.split(b"-")[0]), t0)
+        self.assertEqual(self.qjob(b)["enqueued-at"], 1234567)
+        got = parse(c.cmd("QFETCH", "COUNT", 2, "QUEUES", "q"))
+        self.assertEqual([j[1] for j in got], [a, b])
+        self.assertEqual(parse(c.cmd("QLIST", "q", "STATE", "leased"))[1], [a, b])
+        self.assertEqual(c.cmd("QACK", "q", a, b), b":2\r\n")
+        self.assertIsNone(parse(c.cmd("QJOB", "q", a)))
+
     def test_priority_then_fifo(self):
         for id, prio in (("a", 0), ("b", 5), ("c", 0), ("d", 5), ("e", -1)):
             self.c.cmd("QPUSH", "q", id, "ID", id, "PRIORITY", prio)
@@ -900,6 +921,57 @@ class QueueRestart(unittest.TestCase):
         got = parse(c.cmd("QFETCH", "COUNT", 10, "QUEUES", "q"))
         self.assertEqual([j[1] for j in got], ids)
         self.assertNotIn(parse(c.cmd("QPUSH", "q", "f")), ids + late)
+        c.close()
+
+    def test_side_options_survive_copy_replay_and_rewrite(self):
+        """Jobs with rarely-set options (kept apart from plain jobs) and plain
+        jobs, in every state, come back field for field through COPY, a
+        replay of the append log and a rewrite."""
+        s = self.start()
+        c = s.conn()
+        c.cmd("QPUSH", "q", "plain", "ID", "p")
+        c.cmd("QPUSH", "q", "opts", "ID", "o", "MAXATTEMPTS", 5, "BACKOFF", "FIXED", 7, "MAX", 11, "JITTER",
+              "TTL", 600000, "PRIORITY", -4)
+        c.cmd("QPUSH", "q", "exp", "ID", "e", "BACKOFF", "EXP", 1000, "MAX", 300000)     # the defaults, spelt out
+        c.cmd("QPUSH", "q", "ttl-only", "ID", "t", "DEADLINE", now_ms() + 600000, "DELAY", 600000)
+        c.cmd("QPUSH", "q", "failed", "ID", "f", "PRIORITY", 50)
+        c.cmd("QPUSH", "q", "dead", "ID", "x", "PRIORITY", 40, "MAXATTEMPTS", 1)
+        c.cmd("QPUSH", "q", "leased", "ID", "l", "PRIORITY", 30, "TTL", 600000)
+        c.cmd("QFETCH", "COUNT", 2, "QUEUES", "q")                  # f, x
+        c.cmd("QNACK", "q", "f", "DELAY", 600000, "ERROR", "first failure")
+        c.cmd("QNACK", "q", "x", "ERROR", b"dead\x00end")
+        c.cmd("QFETCH", "LEASE", 600000, "QUEUES", "q")              # l
+        gen = parse(c.cmd("QPUSH", "q", "generated"))
+        ids = [b"p", b"o", b"e", b"t", b"f", b"x", b"l", gen]
+        before = {i: parse(c.cmd("QJOB", "q", i)) for i in ids}
+        self.assertEqual(fields(c.cmd("QJOB", "q", "o"))["backoff"], b"fixed")
+        self.assertEqual(fields(c.cmd("QJOB", "q", "f"))["last-error"], b"first failure")
+        self.assertEqual(fields(c.cmd("QJOB", "q", "x"))["state"], b"dead")
+        self.assertEqual(c.cmd("COPY", "q", "q2"), b":1\r\n")
+        for i in ids:
+            self.assertEqual(parse(c.cmd("QJOB", "q2", i)), before[i], i)
+        c.close()
+        s.kill9()
+        s = self.start()                                             # replay
+        c = s.conn()
+        for i in ids:
+            self.assertEqual(parse(c.cmd("QJOB", "q", i)), before[i], i)
+            self.assertEqual(parse(c.cmd("QJOB", "q2", i)), before[i], i)
+        r = c.cmd("BGREWRITEAOF")
+        if r.startswith(b"-"):
+            self.skipTest("no BGREWRITEAOF: %r" % r)
+        for _ in range(100):
+            if b"aof_rewrite_in_progress:0" in parse(c.cmd("INFO", "persistence")):
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)
+        c.close()
+        s.kill9()
+        s = self.start()                                             # from the rewrite
+        c = s.conn()
+        for i in ids:
+            self.assertEqual(parse(c.cmd("QJOB", "q", i)), before[i], i)
+            self.assertEqual(parse(c.cmd("QJOB", "q2", i)), before[i], i)
         c.close()
 
     def test_rewrite_keeps_exact_states(self):
