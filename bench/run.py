@@ -11,7 +11,7 @@ times the server went to sleep during the run (voluntary context switches,
 (rill / redis): throughput ratio >= 1.0 and CPU ratio <= 1.0 mean Rill wins.
 
     bench/run.sh [options]    (RILL_BUILD=<dir> picks the Release tree, default build/release)
-    bench/run.py [--rill build/release/broker/rill-server] [--rounds 3]
+    bench/run.py [--rill build/release/broker/rill-server] [--rounds 5]
                  [--tests ping,set,get,incr,mset] [--clients 50]
     bench/run.py --tests lpush,rpush,lpop,rpop,lrange_100,zadd,zpopmin,hset,sadd,spop
     bench/run.py --memory
@@ -175,7 +175,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rill", default=os.path.join(ROOT, "build/release/broker/rill-server"))
     ap.add_argument("--redis", default=shutil.which("redis-server") or "/usr/bin/redis-server")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--tests", default="ping,set,get,incr,mset")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--pipelines", default="1,16")
