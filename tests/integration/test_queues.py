@@ -6,10 +6,8 @@ the append log.  Queues are Rill's own type: the differential cases check
 what Redis defines (WRONGTYPE from Redis's own commands, error texts)."""
 import os
 import sys
-import shutil
 import socket
 import statistics
-import tempfile
 import threading
 import time
 import unittest
@@ -833,22 +831,11 @@ class QueueWrongType(harness.DiffTestCase):
                          self.b.cmd("INCRBY", "k", "abc"))
 
 
-class QueueRestart(unittest.TestCase):
+class QueueRestart(harness.RestartTestCase):
     """Restart from the append log keeps every job in its state."""
 
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="rill-q-")
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def start(self):
-        s = Server("rill", extra=("--appendonly", "yes", "--appendfsync", "always"), dir=self.dir)
-        self.servers.append(s)
-        return s
+    base_args = ("--appendonly", "yes", "--appendfsync", "always")
+    dir_prefix = "rill-q-"
 
     def test_restart_preserves_states(self):
         s = self.start()
@@ -957,6 +944,15 @@ class QueueRestart(unittest.TestCase):
         for i in ids:
             self.assertEqual(parse(c.cmd("QJOB", "q", i)), before[i], i)
             self.assertEqual(parse(c.cmd("QJOB", "q2", i)), before[i], i)
+        s = self.rewrite_and_restart(s, c)                           # from the rewrite
+        c = s.conn()
+        for i in ids:
+            self.assertEqual(parse(c.cmd("QJOB", "q", i)), before[i], i)
+            self.assertEqual(parse(c.cmd("QJOB", "q2", i)), before[i], i)
+        c.close()
+
+    def rewrite_and_restart(self, s, c):
+        """BGREWRITEAOF, wait for it, kill -9, start again on the rewrite."""
         r = c.cmd("BGREWRITEAOF")
         if r.startswith(b"-"):
             self.skipTest("no BGREWRITEAOF: %r" % r)
@@ -967,12 +963,7 @@ class QueueRestart(unittest.TestCase):
         time.sleep(0.2)
         c.close()
         s.kill9()
-        s = self.start()                                             # from the rewrite
-        c = s.conn()
-        for i in ids:
-            self.assertEqual(parse(c.cmd("QJOB", "q", i)), before[i], i)
-            self.assertEqual(parse(c.cmd("QJOB", "q2", i)), before[i], i)
-        c.close()
+        return self.start()
 
     def test_rewrite_keeps_exact_states(self):
         """A log rewrite (snapshot base, QMETA/QRESTORE) brings every job
@@ -991,17 +982,7 @@ class QueueRestart(unittest.TestCase):
         ids = [b"w", b"d", b"l", b"x"]
         before = {i: parse(c.cmd("QJOB", "q", i)) for i in ids}
         info = parse(c.cmd("QINFO", "q"))
-        r = c.cmd("BGREWRITEAOF")
-        if r.startswith(b"-"):
-            self.skipTest("no BGREWRITEAOF: %r" % r)
-        for _ in range(100):
-            if b"aof_rewrite_in_progress:0" in parse(c.cmd("INFO", "persistence")):
-                break
-            time.sleep(0.05)
-        time.sleep(0.2)
-        c.close()
-        s.kill9()
-        s = self.start()
+        s = self.rewrite_and_restart(s, c)
         c = s.conn()
         for i in ids:
             self.assertEqual(parse(c.cmd("QJOB", "q", i)), before[i], i)
