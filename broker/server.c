@@ -332,14 +332,12 @@ void server_before_sleep(server *s)
      * 1,000 subscribers the messages in flight doubled the latency under
      * load (bench/fanout.py). */
     session *c = reversed(s->pending_write);
-    session *d = reversed(s->pending_deliver);
-    s->pending_write = s->pending_deliver = NULL;
-    if (d) {
-        session *t = d;
-        while (t->pw_next) t = t->pw_next;
-        t->pw_next = c;
+    for (session *d = s->pending_deliver, *next; d; d = next) {   /* pushed on front: reversed too */
+        next = d->pw_next;
+        d->pw_next = c;
         c = d;
     }
+    s->pending_write = s->pending_deliver = NULL;
     long long now_us = c ? ustime_now() : 0;
     while (c) {
         session *next = c->pw_next;

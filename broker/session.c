@@ -49,6 +49,17 @@ void session_close_async(session *c)
     c->srv->to_close = c;
 }
 
+/* unlink_pending takes c out of a pending-write list; 0 if not in it. */
+static int unlink_pending(session **list, session *c)
+{
+    for (session **pp = list; *pp; pp = &(*pp)->pw_next)
+        if (*pp == c) {
+            *pp = c->pw_next;
+            return 1;
+        }
+    return 0;
+}
+
 void session_free(session *c)
 {
     server *s = c->srv;
@@ -63,16 +74,8 @@ void session_free(session *c)
     else s->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nclients--;
-    if (c->flags & SESS_PENDING_WRITE) {
-        session **lists[2] = {&s->pending_write, &s->pending_deliver};
-        for (int i = 0; i < 2; i++)
-            for (session **pp = lists[i]; *pp; pp = &(*pp)->pw_next)
-                if (*pp == c) {
-                    *pp = c->pw_next;
-                    i = 2;
-                    break;
-                }
-    }
+    if (c->flags & SESS_PENDING_WRITE && !unlink_pending(&s->pending_write, c))
+        unlink_pending(&s->pending_deliver, c);
     dict_delete(s->clients_by_id, (void *)(uintptr_t)c->id);
 
     resp_parser_reset(&c->parser);

@@ -988,6 +988,80 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- open / close ------------------------------------------------------- */
 
+/* ---- closing the socket, with a limit ----------------------------------
+ * nng_close waits for every pipe to wind down.  With libnng 1.5.2 that can
+ * wait forever when a peer keeps sending while we close (seen with
+ * rill-benchmark's four pipelined clients and SIGTERM: one shutdown in ~15).
+ * A server asked to stop must stop, so the close runs on a thread of its
+ * own and we wait for it at most CLOSE_LIMIT_MS; past that we go on without
+ * it.  The listener then stays allocated (pipe callbacks may still touch
+ * it) and reachable from orphaned, and the process exits, which closes the
+ * connections anyway. */
+#define CLOSE_LIMIT_MS 2000
+
+struct bounded_close {
+    nng_socket sock;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, abandoned;
+};
+
+static native_listener *orphaned;
+
+static void *close_main(void *arg)
+{
+    struct bounded_close *bc = arg;
+    nng_close(bc->sock);
+    pthread_mutex_lock(&bc->mu);
+    bc->done = 1;
+    int free_it = bc->abandoned;
+    pthread_cond_signal(&bc->cv);
+    pthread_mutex_unlock(&bc->mu);
+    if (free_it) free(bc);
+    return NULL;
+}
+
+/* close_socket closes sock; 0 once closed, -1 if still closing after the limit. */
+static int close_socket(nng_socket sock)
+{
+    struct bounded_close *bc = calloc(1, sizeof *bc);
+    pthread_t th;
+    if (!bc) {
+        nng_close(sock);
+        return 0;
+    }
+    bc->sock = sock;
+    pthread_mutex_init(&bc->mu, NULL);
+    pthread_cond_init(&bc->cv, NULL);
+    if (pthread_create(&th, NULL, close_main, bc) != 0) {
+        free(bc);
+        nng_close(sock);
+        return 0;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += CLOSE_LIMIT_MS / 1000;
+    until.tv_nsec += (CLOSE_LIMIT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&bc->mu);
+    while (!bc->done && pthread_cond_timedwait(&bc->cv, &bc->mu, &until) == 0) {}
+    int done = bc->done;
+    if (!done) bc->abandoned = 1;   /* the thread frees bc if it ever finishes */
+    pthread_mutex_unlock(&bc->mu);
+    if (done) {
+        pthread_join(th, NULL);
+        pthread_mutex_destroy(&bc->mu);
+        pthread_cond_destroy(&bc->cv);
+        free(bc);
+        return 0;
+    }
+    pthread_detach(th);
+    return -1;
+}
+
 static void listener_free(native_listener *l)
 {
     /* Sessions stay (the server frees them); they only forget us (those
@@ -1005,7 +1079,12 @@ static void listener_free(native_listener *l)
     msgq_free(&l->outq);
     argv_free(&l->scratch);
     xfree(l->runq);
-    if (l->sock_open) nng_close(l->sock);   /* waits for pipe callbacks: l must still be alive */
+    if (l->sock_open && close_socket(l->sock) != 0) {   /* waits for pipe callbacks: l must still be alive */
+        log_warning("Native listener: NNG did not close its socket within %d ms (a peer still sending); "
+                    "going on without it", CLOSE_LIMIT_MS);
+        orphaned = l;
+        return;
+    }
     if (l->raio) nng_aio_free(l->raio);
     if (l->saio) nng_aio_free(l->saio);
     for (int i = 0; i < l->nipc; i++) {
