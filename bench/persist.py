@@ -2,7 +2,7 @@
 """bench/persist.py — persistence side by side with redis-server, one run.
 
   python3 bench/persist.py [--rill PATH] [--redis PATH] [--keys N] [--requests N] [--rounds N]
-                           [--skip-throughput] [--skip-data]
+                           [--skip-throughput] [--skip-data] [--fsync everysec|always]
 
 1. SET and LPUSH throughput with appendonly yes, appendfsync everysec and
    always, redis-benchmark -c 50, -P 1 and -P 16; server CPU time per op
@@ -195,6 +195,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="alternating rill/redis rounds; medians reported")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-data", action="store_true")
+    ap.add_argument("--fsync", choices=("everysec", "always"), action="append",
+                    help="only this appendfsync policy (repeatable; default both)")
     a = ap.parse_args()
     exes = {"rill": os.path.abspath(a.rill), "redis": a.redis}
 
@@ -206,7 +208,7 @@ def main():
               "median of %d alternating rounds" % (a.requests, a.requests * 4, a.rounds))
         print("| fsync | test | -P | rill rps | redis rps | ratio | rill us/op | redis us/op | CPU ratio |")
         print("|---|---|---|---|---|---|---|---|---|")
-        for fsync in ("everysec", "always"):
+        for fsync in a.fsync or ("everysec", "always"):
             for test in ("set", "lpush"):
                 for p in (1, 16):
                     n = a.requests * (4 if p > 1 else 1)

@@ -179,6 +179,8 @@ static const char *const debug_help[] = {
     "    unit tests to simulate Redis errors.",
     "AOF-FAIL-WRITES <0|errno>",
     "    Make every append log write fail with that errno (28 = ENOSPC); 0 stops.",
+    "AOF-FSYNC-DELAY <milliseconds>",
+    "    Make every append log fsync take that much longer (a slow disk); 0 stops.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "PROTOCOL <type>",
@@ -297,6 +299,9 @@ void cmd_debug(session *c)
         sbuf_free(line);
     } else if (argc == 3 && !strcasecmp(sub, "aof-fail-writes")) {
         if (aof_debug_fail_writes(s, atoi(argv[2])) != 0) reply_error(c, "ERR the append log is off");
+        else reply_ok(c);
+    } else if (argc == 3 && !strcasecmp(sub, "aof-fsync-delay")) {
+        if (aof_debug_fsync_delay(s, atoi(argv[2])) != 0) reply_error(c, "ERR the append log is off");
         else reply_ok(c);
     } else if (!strcasecmp(sub, "reload")) {
         debug_reload(c);

@@ -659,16 +659,8 @@ static void loop_wait(server *s)
     long long dr = reads - p->reads, dc = cmds - p->cmds;
     p->reads = reads;
     p->cmds = cmds;
-    long long hold = aof_wait_poll_ns(s);
-    if (hold > 0) {
-        /* Replies wait for an fsync: catch its end by polling, not in a
-         * sleep the fsync thread would have to wake us from. */
-        long long before = reads + s->stat.numconnections, start = mono_ns();
-        do {
-            event_base_loop(s->base, EVLOOP_NONBLOCK);
-            if (s->stat.total_reads + s->stat.numconnections != before || s->pending_write || s->pending_deliver || s->to_close) return;
-        } while (mono_ns() - start < hold && !s->shutdown_asap);
-        if (!s->shutdown_asap) event_base_loop(s->base, EVLOOP_ONCE);
+    if (aof_wait_fsync(s)) {
+        if (!s->shutdown_asap) event_base_loop(s->base, EVLOOP_NONBLOCK);
         return;
     }
     if (dr <= 0) {   /* no input (or CONFIG RESETSTAT zeroed the counters) */

@@ -11,19 +11,30 @@
  * number and the buffer: it is retried each iteration, the waiting
  * sessions keep waiting, and write commands are refused with -MISCONF.
  *
- * Group commit under `always`: an fsync covers every write made before it
- * starts, so the fewer fsyncs the more clients each one answers.  Left to
- * itself, a thread that starts the next fsync as soon as the last one ends
- * splits a steady set of writers into two cohorts that alternate (one
- * waits on the disk while the other's replies travel), each fsync
- * answering half of them.  So the loop asks for the next fsync (req_seq)
- * only when as many sessions wait as the last fsync released plus those
- * already waiting then (aof->expect: the writers seen lately); until then
- * the thread waits, for at most twice the time writers have taken to come
- * back after a release (on average; the last fsync's duration until that
- * is known; within [HOLD_MIN_NS, HOLD_MAX_NS]), and then syncs what is
- * written.  A lone writer, or one
- * client whose next command comes at once, meets the count immediately.
+ * Group commit under `always`: the thread starts an fsync as soon as a
+ * write is not covered by one (an fsync covers every write made before it
+ * starts).  While replies wait for an fsync, the loop waits for its end
+ * (aof_wait_fsync) instead of reading again at once: the requests that
+ * arrive meanwhile are read in one iteration after it and share the next
+ * fsync, as in Redis, whose loop is blocked by its fsync.  Reading them as
+ * they came instead, a few per iteration, cost each its own loop wake-up
+ * and its own small fsync (bench/RESULTS.md, session 5).  The wait is
+ * bounded (twice the recent fsync time, at most FSYNC_WAIT_MAX_NS, once
+ * per write): a slow disk delays the other clients by that much per
+ * write, and then the loop serves them while the fsync goes on.
+ *
+ * The fsync thread follows the core thread's CPU (its affinity is set to
+ * the CPU the core thread last wrote from, under `always` only), and the
+ * loop wakes it when it goes to wait rather than right after the write.
+ * The two alternate, each waiting while the other works: on one CPU they
+ * wake each other without a cross-CPU interrupt (costly on a virtual
+ * machine), the fsync's own CPU work (submitting the write, the device's
+ * notification) does not land on a CPU a client is using, and a thread
+ * woken while the loop still flushes replies does not preempt it.
+ * Measured on the two-core VM against redis-benchmark -P 1 -c 50
+ * (docs/decisions.md): unpinned, 69-74k requests/s against 89-97k;
+ * woken at once, 2 involuntary switches of the loop per fsync and half
+ * again as many fsyncs.
  *
  * Preallocation under `always`: fdatasync after an append that grows the
  * file must also commit the new size and blocks through the file system's
@@ -50,6 +61,8 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -63,8 +76,8 @@
 
 #define WRITE_ERROR_LOG_PERIOD_MS 30000
 #define MAX_POSTPONE_MS 2000
-#define HOLD_MIN_NS 20000LL
-#define HOLD_MAX_NS 1000000LL
+#define FSYNC_WAIT_MIN_NS 50000LL
+#define FSYNC_WAIT_MAX_NS 500000LL
 #define PREFILL_AHEAD (1LL << 20)
 #define PREFILL_RETRY_MS 1000
 
@@ -80,38 +93,37 @@ static long long mono_ns(void)
 static long long mono_ms(void) { return mono_ns() / 1000000; }
 
 
+/* follow_core keeps the fsync thread on CPU want (the core thread's, under
+ * `always`) or, for -1, gives it back its first affinity (see above).
+ * Called by the thread; *on is the CPU it is held to, or -1.  0, or -1 when
+ * the thread may not run there. */
+static int follow_core(int want, const cpu_set_t *first, int *on)
+{
+    if (want == *on) return 0;
+    cpu_set_t set;
+    if (want >= 0 && want < CPU_SETSIZE) {
+        CPU_ZERO(&set);
+        CPU_SET(want, &set);
+    } else {
+        set = *first;
+        want = -1;
+    }
+    if (sched_setaffinity(0, sizeof set, &set) != 0) return -1;
+    *on = want;
+    return 0;
+}
+
 static void *fsync_main(void *arg)
 {
     aof *a = arg;
+    cpu_set_t first;
+    int on = -1;
+    if (sched_getaffinity(0, sizeof first, &first) != 0) CPU_ZERO(&first);
     pthread_mutex_lock(&a->mu);
     long long next_due = mono_ms() + 1000;
-    long long pending_since = 0;   /* always: written, not asked for, seen at (mono ns) */
     while (!a->stop) {
         int want = a->nretired > 0;
-        if (a->policy == AOF_FSYNC_ALWAYS) {
-            if (a->req_seq > a->done_seq) {
-                want = 1;
-            } else if (a->written_seq > a->done_seq) {
-                /* Waiting for the rest of the writers, for a while. */
-                long long now = mono_ns();
-                long long hold = a->hold_ns ? a->hold_ns : a->fsync_ns;
-                if (hold < HOLD_MIN_NS) hold = HOLD_MIN_NS;
-                if (hold > HOLD_MAX_NS) hold = HOLD_MAX_NS;
-                if (!pending_since) pending_since = now;
-                if (now - pending_since >= hold) {
-                    want = 1;
-                } else if (!want) {
-                    long long until = pending_since + hold;
-                    struct timespec ts;
-                    clock_gettime(CLOCK_MONOTONIC, &ts);
-                    long long abs = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec + (until - now);
-                    ts.tv_sec = abs / 1000000000LL;
-                    ts.tv_nsec = abs % 1000000000LL;
-                    pthread_cond_timedwait(&a->cv, &a->mu, &ts);
-                    continue;
-                }
-            }
-        }
+        if (a->policy == AOF_FSYNC_ALWAYS && a->written_seq > a->done_seq) want = 1;
         if (a->policy == AOF_FSYNC_EVERYSEC && a->written_seq > a->done_seq && mono_ms() >= next_due) want = 1;
         if (!want) {
             if (a->policy == AOF_FSYNC_EVERYSEC) {
@@ -134,7 +146,7 @@ static void *fsync_main(void *arg)
             }
             continue;
         }
-        pending_since = 0;
+        int cpu = a->policy == AOF_FSYNC_ALWAYS && !a->no_follow ? a->core_cpu : -1;
         uint64_t target = a->written_seq;
         int fd = a->th_fd;
         int retired[AOF_MAX_RETIRED];
@@ -144,6 +156,16 @@ static void *fsync_main(void *arg)
         a->in_progress = 1;
         pthread_mutex_unlock(&a->mu);
 
+        if (CPU_COUNT(&first) > 1 && follow_core(cpu, &first, &on) != 0) {
+            pthread_mutex_lock(&a->mu);
+            a->no_follow = 1;   /* not allowed there (a cpuset?): stays where it is */
+            pthread_mutex_unlock(&a->mu);
+        }
+        int delay = __atomic_load_n(&a->debug_fsync_delay_ms, __ATOMIC_RELAXED);
+        if (delay > 0) {
+            struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         int err = 0;
         long long t0 = mono_ns();
         for (int i = 0; i < nretired; i++) {
@@ -205,8 +227,6 @@ static void release_held(aof *a, uint64_t done, int all)
         }
     }
     a->nheld = k;
-    a->expect = k + out;
-    a->release_ns = out ? mono_ns() : 0;
 }
 
 static void on_fsynced(evutil_socket_t fd, short what, void *arg)
@@ -233,7 +253,6 @@ static void on_fsynced(evutil_socket_t fd, short what, void *arg)
     if (a->fsync_err_logged) log_warning("Background fsync of the append log succeeded again.");
     a->fsync_err_logged = 0;
     a->last_fsync_ms = a->s->mstime;
-    a->seen_done_seq = done;
     if (a->nheld) release_held(a, done, 0);
 }
 
@@ -425,21 +444,10 @@ static int commit_buffer(aof *a)
     pthread_mutex_lock(&a->mu);
     a->written_seq = seq;
     if (a->s->cfg.appendfsync == AOF_FSYNC_ALWAYS) {
-        int busy = a->asked_seq > a->seen_done_seq;   /* an fsync asked for is not done */
-        if (!busy && a->nheld >= a->expect) {
-            if (a->release_ns) {
-                /* The writers came back this long after their release: the
-                 * thread waits up to twice the average for them. */
-                long long took = mono_ns() - a->release_ns;
-                a->return_ns = a->return_ns ? (a->return_ns * 7 + took) / 8 : took;
-                a->hold_ns = 2 * a->return_ns;
-                a->release_ns = 0;
-            }
-            a->req_seq = a->asked_seq = seq;
-            pthread_cond_signal(&a->cv);
-        } else if (a->th_idle) {
-            pthread_cond_signal(&a->cv);   /* start its wait for the rest */
-        }
+        a->core_cpu = sched_getcpu();
+        /* With replies held, the loop wakes the thread when it goes to
+         * wait (aof_wait_fsync); with none, at once. */
+        if (!a->nheld && a->th_idle) pthread_cond_signal(&a->cv);
     }
     pthread_mutex_unlock(&a->mu);
     return 0;
@@ -473,12 +481,23 @@ void aof_before_sleep(server *s)
     if (a->seg_size >= s->cfg.aof_segment_size) rotate(a);
 }
 
-long long aof_wait_poll_ns(const server *s)
+int aof_wait_fsync(server *s)
 {
-    const aof *a = s->aof;
+    aof *a = s->aof;
     if (!a || !a->nheld || s->cfg.appendfsync != AOF_FSYNC_ALWAYS) return 0;
-    long long t = __atomic_load_n(&a->fsync_ns, __ATOMIC_RELAXED) + a->return_ns;
-    return t > HOLD_MAX_NS ? HOLD_MAX_NS : t;
+    pthread_mutex_lock(&a->mu);
+    if (a->th_idle && a->written_seq > a->done_seq) pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    uint64_t last = a->next_seq - 1;
+    if (a->waited_seq == last) return 0;   /* waited once for these writes: serve the others */
+    a->waited_seq = last;
+    long long t = 2 * __atomic_load_n(&a->fsync_ns, __ATOMIC_RELAXED);
+    if (t < FSYNC_WAIT_MIN_NS) t = FSYNC_WAIT_MIN_NS;
+    if (t > FSYNC_WAIT_MAX_NS) t = FSYNC_WAIT_MAX_NS;
+    struct timespec ts = {0, (long)t};
+    struct pollfd pfd = {a->efd, POLLIN, 0};
+    if (ppoll(&pfd, 1, &ts, NULL) == 0) a->fsync_wait_timeouts++;
+    return 1;
 }
 
 /* ---- state for INFO, MISCONF, CONFIG SET ------------------------------ */
@@ -512,7 +531,7 @@ sbuf aof_info_tail(server *s, sbuf out)
     aof *a = s->aof;
     if (!a) return out;
     pthread_mutex_lock(&a->mu);
-    int pending = a->in_progress || a->nretired || a->req_seq > a->done_seq;
+    int pending = a->in_progress || a->nretired || a->written_seq > a->done_seq;
     long long fsyncs = a->fsyncs, fsync_ns = a->fsync_ns;
     pthread_mutex_unlock(&a->mu);
     return sbuf_catfmt(out,
@@ -526,9 +545,10 @@ sbuf aof_info_tail(server *s, sbuf out)
                        "rill_aof_held_clients:%d\r\n"
                        "rill_aof_released_replies:%lld\r\n"
                        "rill_aof_fsyncs:%lld\r\n"
-                       "rill_aof_last_fsync_us:%lld\r\n",
+                       "rill_aof_last_fsync_us:%lld\r\n"
+                       "rill_aof_fsync_wait_timeouts:%lld\r\n",
                        a->total_size, a->rewrite_base_size, a->rewrite_scheduled, a->buf.len, pending, a->delayed_fsync, a->man.nsegments, a->nheld,
-                       a->released, fsyncs, fsync_ns / 1000);
+                       a->released, fsyncs, fsync_ns / 1000, a->fsync_wait_timeouts);
 }
 
 /* ---- rewrite: a new base snapshot, switched in through the manifest ---- */
@@ -634,6 +654,13 @@ int aof_debug_fail_writes(server *s, int err)
     return 0;
 }
 
+int aof_debug_fsync_delay(server *s, int ms)
+{
+    if (!s->aof) return -1;
+    __atomic_store_n(&s->aof->debug_fsync_delay_ms, ms < 0 ? 0 : ms, __ATOMIC_RELAXED);
+    return 0;
+}
+
 /* ---- start and stop ----------------------------------------------------- */
 
 int aof_start(server *s, char *err, size_t errlen)
@@ -682,6 +709,7 @@ int aof_start(server *s, char *err, size_t errlen)
         goto fail;
     }
     a->th_started = 1;
+    pthread_setname_np(a->th, "rill-aof-fsync");   /* top -H, /proc/PID/task/TID/comm */
     a->sink.emit = sink_emit;
     a->sink.group = sink_group;
     a->sink.priv = a;

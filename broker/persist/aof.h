@@ -53,11 +53,12 @@ void aof_stop(struct server *s);
  * appendfsync needs.  No-op when the log is off. */
 void aof_before_sleep(struct server *s);
 
-/* aof_wait_poll_ns: with `always`, while replies are held for an fsync,
- * how long the loop should poll for its end before sleeping (about what
- * the fsync and the wait for its writers take, at most 1 ms): its end then
- * costs no wake-up.  0 when nothing is held. */
-long long aof_wait_poll_ns(const struct server *s);
+/* aof_wait_fsync: with `always`, while replies are held for an fsync,
+ * waits for the fsync's end (bounded; once per write, see aof.c), so the
+ * requests arriving meanwhile are read together.  1 if it waited (the
+ * caller then runs the loop without blocking), 0 if there was nothing to
+ * wait for. */
+int aof_wait_fsync(struct server *s);
 
 /* aof_write_error: the errno that makes writes refused with -MISCONF (the
  * last write or background fsync failed), or 0. */
@@ -102,5 +103,9 @@ const char *aof_dir(const struct server *s);
  * for tests of the -MISCONF path (DEBUG AOF-FAIL-WRITES).  -1 if the log
  * is off. */
 int aof_debug_fail_writes(struct server *s, int err);
+
+/* aof_debug_fsync_delay makes the fsync thread sleep ms before each fsync
+ * (a slow disk; 0: stop), DEBUG AOF-FSYNC-DELAY.  -1 when the log is off. */
+int aof_debug_fsync_delay(struct server *s, int ms);
 
 #endif

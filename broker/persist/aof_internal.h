@@ -46,11 +46,8 @@ typedef struct aof {
     uint64_t *held;              /* ids of sessions with SESS_AOF_WAIT */
     int nheld, capheld;
     long long released;          /* replies released by fsyncs (INFO) */
-    int expect;                  /* always: writers expected in the next group (see commit_buffer) */
-    uint64_t asked_seq;          /* always: newest write the loop asked an fsync for */
-    uint64_t seen_done_seq;      /* done_seq as the loop last read it */
-    long long release_ns;        /* always: when the last fsync released sessions (0: counted) */
-    long long return_ns;         /* always: average time from a release to its writers' return */
+    uint64_t waited_seq;         /* always: newest write the loop waited for an fsync of */
+    long long fsync_wait_timeouts; /* waits that ended before the fsync (INFO) */
     struct event *ev;            /* efd readable */
     int efd;                     /* eventfd: the thread finished an fsync */
 
@@ -63,12 +60,13 @@ typedef struct aof {
     int retired[AOF_MAX_RETIRED];/* older segments to fsync and close */
     int nretired;
     uint64_t written_seq;        /* newest write done */
-    uint64_t req_seq;            /* always: newest write asking for fsync */
     uint64_t done_seq;           /* newest write covered by a finished fsync */
+    int debug_fsync_delay_ms;    /* DEBUG AOF-FSYNC-DELAY (atomic) */
     int fsync_errno;             /* last fsync failed (atomic reads from the core) */
     int th_idle;                 /* the thread waits with nothing written to sync */
     long long fsync_ns;          /* duration of the last fsync */
-    long long hold_ns;           /* always: how long the thread waits for the writers (0: fsync_ns) */
+    int core_cpu;                /* always: CPU the core thread last wrote from (-1: unknown) */
+    int no_follow;               /* the thread could not be moved there: stays put */
     long long fsyncs;            /* fsyncs done (INFO) */
 } aof;
 

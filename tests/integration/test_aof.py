@@ -94,6 +94,56 @@ class AofBasics(harness.RillTestCase):
         for c in conns:
             c.close()
 
+    def test_slow_fsync_keeps_serving(self):
+        """A write waits for its fsync; while a slow one runs (300 ms), the
+        loop waits for it only briefly and serves the other clients."""
+        self.assertEqual(self.c.cmd("DEBUG", "AOF-FSYNC-DELAY", "300"), b"+OK\r\n")
+        try:
+            w = self.server.conn()
+            t0 = time.time()
+            w.send_raw(w.encode("SET", "slow", "1"))
+            time.sleep(0.02)   # the write is read and its fsync under way
+            for _ in range(5):
+                t = time.time()
+                self.assertEqual(self.c.cmd("PING"), b"+PONG\r\n")
+                self.assertEqual(self.c.cmd("GET", "slow"), b"$1\r\n1\r\n")
+                self.assertLess(time.time() - t, 0.1, "a read waited for the slow fsync")
+            self.assertEqual(w.read_raw(), b"+OK\r\n")
+            self.assertGreaterEqual(time.time() - t0, 0.25, "the write was answered before its fsync")
+            w.close()
+            self.assertGreater(int(info(self.c)["rill_aof_fsync_wait_timeouts"]), 0)
+        finally:
+            self.c.cmd("DEBUG", "AOF-FSYNC-DELAY", "0")
+
+    def fsync_thread_cpus(self):
+        pid = self.server.proc.pid
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                if f.read().strip() == "rill-aof-fsync":
+                    return os.sched_getaffinity(int(tid))
+        self.fail("no rill-aof-fsync thread")
+
+    @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs two CPUs")
+    def test_fsync_thread_follows_core_thread(self):
+        """Under always the fsync thread is held to one CPU, one the
+        server may use (the core thread's); under everysec it gets every
+        CPU back."""
+        allowed = os.sched_getaffinity(self.server.proc.pid)
+        for i in range(20):
+            self.c.cmd("SET", "pin%d" % i, "v")
+        cpus = self.fsync_thread_cpus()
+        self.assertEqual(len(cpus), 1, cpus)
+        self.assertTrue(cpus <= allowed)
+        try:
+            self.assertEqual(self.c.cmd("CONFIG", "SET", "appendfsync", "everysec"), b"+OK\r\n")
+            self.c.cmd("SET", "pin", "everysec")
+            deadline = time.time() + 5
+            while self.fsync_thread_cpus() != allowed and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(self.fsync_thread_cpus(), allowed)
+        finally:
+            self.c.cmd("CONFIG", "SET", "appendfsync", "always")
+
     def test_config(self):
         self.assertEqual(parse(self.c.cmd("CONFIG", "GET", "appendonly")), [b"appendonly", b"yes"])
         self.assertEqual(self.c.cmd("CONFIG", "SET", "appendfsync", "everysec"), b"+OK\r\n")
