@@ -86,7 +86,7 @@ static int get_generic(session *c, obj **out)
 static int check_len(session *c, long long size, long long append)
 {
     unsigned long long total = (unsigned long long)size + (unsigned long long)append;
-    if (total > (unsigned long long)c->srv->cfg.proto_max_bulk_len || total > (unsigned long long)LLONG_MAX) {
+    if (total > (unsigned long long)config_max_bulk(&c->srv->cfg)) {
         reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return -1;
     }

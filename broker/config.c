@@ -64,6 +64,8 @@ enum opt_type {
 #define OPT_MUTABLE 1u  /* CONFIG SET may change it at run time */
 #define OPT_CLAMP   2u  /* values accepted by [min, max] are then clamped
                          * into [clamp_min, clamp_max] (Redis's hz) */
+#define OPT_ULL     4u  /* OT_MEMORY: the field is an unsigned long long and
+                         * takes any value (Redis's maxmemory); min/max unused */
 
 typedef struct option {
     const char *name;           /* canonical, lower case */
@@ -93,6 +95,11 @@ static const char *const appendfsync_names[] = {
 
 /* Our strings hold at most SBUF_MAX bytes, so no bulk may be longer. */
 #define MAX_BULK ((long long)SBUF_MAX)
+
+long long config_max_bulk(const config *c)
+{
+    return c->proto_max_bulk_len < MAX_BULK ? c->proto_max_bulk_len : MAX_BULK;
+}
 #define MB (1024LL * 1024)
 
 /* ROW fills the columns every option has; a row adds .names (OT_ENUM) or
@@ -124,16 +131,16 @@ static const option options[] = {
     { ROW("loglevel",                  OT_ENUM,    loglevel,                  "notice",    0,      0,         M), .names = loglevel_names },
     { ROW("logfile",                   OT_STRING,  logfile,                   "",          0,      0,         0) },
     { ROW("hz",                        OT_INT,     hz,                        "10",        0,      INT_MAX,   M | OPT_CLAMP), .clamp_min = 1, .clamp_max = 500 },
-    { ROW("proto-max-bulk-len",        OT_MEMORY,  proto_max_bulk_len,        "512mb",     1 * MB, MAX_BULK,  M) },
+    { ROW("proto-max-bulk-len",        OT_MEMORY,  proto_max_bulk_len,        "512mb",     1 * MB, LLONG_MAX, M) },
     { ROW("client-query-buffer-limit", OT_MEMORY,  client_query_buffer_limit, "1gb",       1 * MB, LLONG_MAX, M) },
-    { ROW("maxmemory",                 OT_MEMORY,  maxmemory,                 "0",         0,      LLONG_MAX, M) },
+    { ROW("maxmemory",                 OT_MEMORY,  maxmemory,                 "0",         0,      0,         M | OPT_ULL) },
     { ROW("pidfile",                   OT_STRING,  pidfile,                   "",          0,      0,         0) },
     { ROW("active-expire-enabled",     OT_BOOL,    active_expire_enabled,     "yes",       0,      0,         M) },
     { ROW("notify-keyspace-events",    OT_NOTIFY,  notify_keyspace_events,    "",          0,      0,         M) },
     { ROW("client-output-buffer-limit", OT_OBUF,   obuf_limits,               "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", 0, 0, M) },
     { ROW("set-max-intset-entries",    OT_INT,     set_max_intset_entries,    "512",       0,      INT_MAX,   M) },
     { ROW("hash-max-listpack-entries", OT_INT,     hash_max_listpack_entries, "512",       0,      INT_MAX,   M) },
-    { ROW("hash-max-listpack-value",   OT_INT,     hash_max_listpack_value,   "64",        0,      INT_MAX,   M) },
+    { ROW("hash-max-listpack-value",   OT_MEMORY,  hash_max_listpack_value,   "64",        0,      LLONG_MAX, M) },
     { ROW("list-max-listpack-size",    OT_INT,     list_max_listpack_size,    "-2",        INT_MIN, INT_MAX,  M) },
     { ROW("zset-max-listpack-entries", OT_INT,     zset_max_listpack_entries, "128",       0,      INT_MAX,   M) },
     { ROW("zset-max-listpack-value",   OT_MEMORY,  zset_max_listpack_value,   "64",        0,      LLONG_MAX, M) },
@@ -212,8 +219,12 @@ static int parse_decimal(const char *s, long long *out)
     return 0;
 }
 
-/* parse_memory parses digits followed by an optional unit (b, k, kb, m, mb,
- * g, gb; any case) into bytes; -1 if malformed or beyond unsigned long long. */
+/* parse_memory parses a memory value as Redis 7.0 does (memtoull): digits,
+ * possibly none (""  and "kb" are 0), then an optional unit (b, k, kb, m,
+ * mb, g, gb; any case; k = 1000, kb = 1024 ...).  Too many digits for an
+ * unsigned long long give its maximum, and the product with the unit wraps
+ * around, as there.  -1 if malformed (a sign, a space, a dot, an unknown
+ * unit, 128 digits or more). */
 static int parse_memory(const char *s, unsigned long long *out)
 {
     static const struct { const char *unit; unsigned long long mul; } units[] = {
@@ -224,7 +235,7 @@ static int parse_memory(const char *s, unsigned long long *out)
     };
     const char *u = s;
     while (isdigit((unsigned char)*u)) u++;
-    if (u == s) return -1;
+    if (u - s >= 128) return -1;
     unsigned long long mul = 0;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (!strcasecmp(u, units[i].unit)) { mul = units[i].mul; break; }
@@ -232,10 +243,12 @@ static int parse_memory(const char *s, unsigned long long *out)
     unsigned long long v = 0;
     for (const char *p = s; p < u; p++) {
         unsigned d = (unsigned)(*p - '0');
-        if (v > (ULLONG_MAX - d) / 10) return -1;
+        if (v > (ULLONG_MAX - d) / 10) {
+            v = ULLONG_MAX;
+            break;
+        }
         v = v * 10 + d;
     }
-    if (v > ULLONG_MAX / mul) return -1;
     *out = v * mul;
     return 0;
 }
@@ -297,8 +310,8 @@ static int opt_parse(const option *o, const char *const *w, int n, optval *v,
             snprintf(reason, rlen, "argument must be a memory value");
             return -1;
         }
-        if (u < (unsigned long long)o->min || u > (unsigned long long)o->max) goto range;
-        v->n = (long long)u;
+        if (!(o->flags & OPT_ULL) && (u < (unsigned long long)o->min || u > (unsigned long long)o->max)) goto range;
+        v->n = (long long)u;   /* OPT_ULL: the same bits */
         return 0;
     }
 
@@ -459,7 +472,10 @@ static sbuf opt_format(const config *c, const option *o)
     case OT_INT:    return sbuf_from_ll(*(const int *)field);
     case OT_OCTAL:  return sbuf_catfmt(sbuf_empty(16), "%o", (unsigned)*(const int *)field);
     case OT_ENUM:   return sbuf_from_cstr(o->names[*(const int *)field]);
-    case OT_MEMORY: case OT_LL: return sbuf_from_ll(*(const long long *)field);
+    case OT_MEMORY:
+        if (o->flags & OPT_ULL) return sbuf_catfmt(sbuf_empty(24), "%llu", *(const unsigned long long *)field);
+        return sbuf_from_ll(*(const long long *)field);
+    case OT_LL: return sbuf_from_ll(*(const long long *)field);
     case OT_STRING: case OT_SAVE: return sbuf_from_cstr(*(char *const *)field);
     case OT_BIND: {
         sbuf s = sbuf_empty(64);

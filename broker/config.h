@@ -44,7 +44,7 @@ typedef struct config {
     int hz;                         /* 10 */
     long long proto_max_bulk_len;   /* 512 MB */
     long long client_query_buffer_limit; /* 1 GB */
-    long long maxmemory;            /* 0 = no limit (reported in INFO) */
+    unsigned long long maxmemory;            /* 0 = no limit (reported in INFO) */
     char *pidfile;                  /* "" = none */
     int active_expire_enabled;      /* 1 */
     int notify_keyspace_events;     /* NOTIFY_* bits (pubsub/notify.h); "" = 0 */
@@ -52,7 +52,7 @@ typedef struct config {
     struct config_obuf_limit { long long hard, soft; int soft_seconds; } obuf_limits[3];
     int set_max_intset_entries;     /* 512: larger integer sets become hashtables */
     int hash_max_listpack_entries;  /* 512: bigger hashes become hashtables */
-    int hash_max_listpack_value;    /* 64: a longer field or value does too */
+    long long hash_max_listpack_value; /* 64: a longer field or value does too */
     int list_max_listpack_size;     /* -2: new lists' chunk limit (-1..-5: 4..64 KiB; n > 0: n entries) */
     int zset_max_listpack_entries;  /* 128: bigger sorted sets become skiplists */
     long long zset_max_listpack_value; /* 64: a longer member does too (a memory value, as Redis's) */
@@ -138,6 +138,11 @@ int config_is_mutable(const char *name);
  * err filled to refuse, in which case the old value is restored. */
 typedef int config_hook_fn(void *priv, const char *name, char *err, size_t errlen);
 void config_set_hook(config *c, config_hook_fn *fn, void *priv);
+
+/* config_max_bulk: the longest bulk and string allowed, proto-max-bulk-len
+ * capped at what an sbuf can hold (CONFIG SET takes Redis's range, up to
+ * LLONG_MAX; beyond 4 GB the cap applies). */
+long long config_max_bulk(const config *c);
 
 /* config_rewrite_text (not required yet) */
 

@@ -243,7 +243,7 @@ static sbuf sec_memory(server *s, sbuf out)
         "used_memory_functions:0\r\n"
         "used_memory_scripts:0\r\n"
         "used_memory_scripts_human:0B\r\n"
-        "maxmemory:%lld\r\n"
+        "maxmemory:%llu\r\n"
         "maxmemory_human:%s\r\n"
         "maxmemory_policy:noeviction\r\n"
         "allocator_frag_ratio:1.00\r\n"

@@ -259,7 +259,7 @@ void session_process_input(session *c)
     server *s = c->srv;
     while (c->qpos < c->qlen && !(c->flags & (SESS_CLOSE_ASAP | SESS_CLOSE_AFTER_REPLY | SESS_BLOCKED))) {
         size_t consumed = 0;
-        c->parser.max_bulk = s->cfg.proto_max_bulk_len;
+        c->parser.max_bulk = config_max_bulk(&s->cfg);
         c->parser.authenticated = (c->flags & SESS_AUTHENTICATED) || !s->cfg.requirepass || !s->cfg.requirepass[0];
         int r = resp_parse(&c->parser, c->qbuf + c->qpos, c->qlen - c->qpos, &consumed, &c->args);
         c->qpos += consumed;

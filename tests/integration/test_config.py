@@ -91,6 +91,26 @@ class ConfigDiff(harness.DiffTestCase):
                 conn.cmd("CONFIG", "SET", "timeout", "0", "hz", "10", "maxmemory", "0",
                          "tcp-keepalive", "300")
 
+    def test_memory_values(self):
+        """Memory values parse as Redis 7.0's memtoull: no digits is 0, too
+        many digits saturate and the unit then wraps, a sign, space or dot
+        is an error; maxmemory takes the whole unsigned range, the other
+        options their own, hash-max-listpack-value included."""
+        values = ("", "kb", "0b", "1B", "1GB", "00012", "2k", "99999999999999999999",
+                  "18446744073709551615", "18446744073709551616", "9223372036854775808",
+                  "99999999999999999999kb", "1" * 127, "1" * 128, "-1", "1.5mb", " 1", "+1",
+                  "0x10", "1kb ", "1 kb", "1tb")
+        try:
+            for name in ("maxmemory", "hash-max-listpack-value", "proto-max-bulk-len",
+                         "client-query-buffer-limit"):
+                for v in values:
+                    self.diff(("CONFIG", "SET", name, v), ("CONFIG", "GET", name))
+                self.diff(("CONFIG", "SET", name, "512mb"), ("CONFIG", "GET", name))
+        finally:
+            for conn in (self.a, self.b):
+                conn.cmd("CONFIG", "SET", "maxmemory", "0", "hash-max-listpack-value", "64",
+                         "proto-max-bulk-len", "512mb", "client-query-buffer-limit", "1gb")
+
     def test_set_is_atomic(self):
         self.diff(("CONFIG", "SET", "timeout", "11", "maxclients", "notanumber"))
         self.diff_map("CONFIG", "GET", "timeout", "maxclients")

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "sbuf.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -129,21 +130,26 @@ static void test_defaults(void **state)
 static void test_memory_units(void **state)
 {
     (void)state;
-    static const struct { const char *in; long long want; } cases[] = {
+    static const struct { const char *in; unsigned long long want; } cases[] = {
         { "0", 0 }, { "100", 100 }, { "5b", 5 }, { "5B", 5 },
         { "1k", 1000 }, { "1kb", 1024 }, { "1K", 1000 }, { "1KB", 1024 }, { "2kB", 2048 },
         { "1m", 1000000 }, { "1mb", 1048576 }, { "3Mb", 3 * 1048576LL },
         { "1g", 1000000000LL }, { "1gb", 1073741824LL }, { "4GB", 4 * 1073741824LL },
         { "9223372036854775807", LLONG_MAX },
+        /* As Redis 7.0's memtoull: no digits is 0, too many saturate, and
+         * the unit's product wraps around. */
+        { "", 0 }, { "mb", 0 }, { "9223372036854775808", 9223372036854775808ULL },
+        { "18446744073709551615", ULLONG_MAX }, { "99999999999999999999", ULLONG_MAX },
+        { "99999999999999999999gb", ULLONG_MAX * 1073741824ULL },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         config c;
         config_init(&c);
         char line[128];
-        snprintf(line, sizeof line, "maxmemory %s\n", cases[i].in);
+        snprintf(line, sizeof line, "maxmemory \"%s\"\n", cases[i].in);
         load_ok(&c, line);
         if (c.maxmemory != cases[i].want)
-            fail_msg("maxmemory %s: got %lld want %lld", cases[i].in, c.maxmemory, cases[i].want);
+            fail_msg("maxmemory %s: got %llu want %llu", cases[i].in, c.maxmemory, cases[i].want);
         config_free(&c);
     }
     config c;
@@ -329,19 +335,17 @@ static void test_file_errors(void **state)
              "debug, verbose, notice, warning, nothing");
     load_err("maxmemory 1tb", "t.conf:1: 'maxmemory 1tb': argument must be a memory value");
     load_err("maxmemory -1", "t.conf:1: 'maxmemory -1': argument must be a memory value");
-    load_err("maxmemory mb", "t.conf:1: 'maxmemory mb': argument must be a memory value");
+    load_err("maxmemory 1.5mb", "t.conf:1: 'maxmemory 1.5mb': argument must be a memory value");
+    load_err("maxmemory +1", "t.conf:1: 'maxmemory +1': argument must be a memory value");
     load_err("maxmemory 1 mb", "t.conf:1: 'maxmemory 1 mb': wrong number of arguments");
-    load_err("maxmemory 99999999999999999999gb",
-             "t.conf:1: 'maxmemory 99999999999999999999gb': argument must be a memory value");
-    load_err("maxmemory 9223372036854775808",
-             "t.conf:1: 'maxmemory 9223372036854775808': argument must be between 0 and "
-             "9223372036854775807 inclusive");
     load_err("proto-max-bulk-len 1000k",
              "t.conf:1: 'proto-max-bulk-len 1000k': argument must be between 1048576 and "
-             "4294967231 inclusive");
-    load_err("proto-max-bulk-len 4gb",
-             "t.conf:1: 'proto-max-bulk-len 4gb': argument must be between 1048576 and "
-             "4294967231 inclusive");
+             "9223372036854775807 inclusive");
+    load_err("proto-max-bulk-len 99999999999999999999",
+             "t.conf:1: 'proto-max-bulk-len 99999999999999999999': argument must be between 1048576 and "
+             "9223372036854775807 inclusive");
+    load_err("hash-max-listpack-value -1",
+             "t.conf:1: 'hash-max-listpack-value -1': argument must be a memory value");
     load_err("client-query-buffer-limit 1kb",
              "t.conf:1: 'client-query-buffer-limit 1kb': argument must be between 1048576 and "
              "9223372036854775807 inclusive");
@@ -547,9 +551,14 @@ static void test_set(void **state)
     assert_int_equal(set1(&c, "maxmemory", "lots"), -1);
     assert_string_equal(e, "CONFIG SET failed (possibly related to argument 'maxmemory') - "
                            "argument must be a memory value");
-    assert_int_equal(set1(&c, "proto-max-bulk-len", "5gb"), -1);
+    assert_int_equal(set1(&c, "proto-max-bulk-len", "18446744073709551615"), -1);
     assert_string_equal(e, "CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - "
-                           "argument must be between 1048576 and 4294967231 inclusive");
+                           "argument must be between 1048576 and 9223372036854775807 inclusive");
+    /* Beyond what a string can hold, the limit is the string's. */
+    assert_int_equal(set1(&c, "proto-max-bulk-len", "5gb"), 0);
+    assert_true(config_max_bulk(&c) == (long long)SBUF_MAX);
+    assert_int_equal(set1(&c, "hash-max-listpack-value", "1kb"), 0);
+    assert_true(c.hash_max_listpack_value == 1024);
 
     assert_int_equal(config_is_mutable("hz"), 1);
     assert_int_equal(config_is_mutable("PORT"), 0);
