@@ -384,6 +384,5 @@ void cmd_config_help(session *c)
         "    Prints this help.",
     };
     size_t n = sizeof help / sizeof help[0];
-    reply_array(c, (long)n);
-    for (size_t i = 0; i < n; i++) reply_simple(c, help[i]);
+    reply_help(c, help, n);
 }

@@ -515,6 +515,5 @@ void cmd_client_help(session *c)
         "    Prints this help.",
     };
     long n = (long)(sizeof help / sizeof help[0]);
-    reply_array(c, n);
-    for (long i = 0; i < n; i++) reply_simple(c, help[i]);
+    reply_help(c, (const char *const *)help, (size_t)n);
 }

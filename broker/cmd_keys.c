@@ -68,14 +68,6 @@ static obj *dup_value(const obj *o)
     return obj_dup(o);
 }
 
-static void reply_help(session *c, const char *const *lines)
-{
-    long n = 0;
-    while (lines[n]) n++;
-    reply_array(c, n);
-    for (long i = 0; i < n; i++) reply_simple(c, lines[i]);
-}
-
 /* ---- DEL, UNLINK, EXISTS, TYPE, TOUCH ---------------------------------- */
 
 static void del_generic(session *c, int lazy)
@@ -443,9 +435,8 @@ void cmd_object_help(session *c)
         "    <key>.",
         "HELP",
         "    Prints this help.",
-        NULL,
     };
-    reply_help(c, help);
+    reply_help(c, help, sizeof help / sizeof help[0]);
 }
 
 /* ---- EXPIRE family ---------------------------------------------------- */

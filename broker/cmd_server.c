@@ -199,12 +199,6 @@ static const char *const debug_help[] = {
     "    Prints this help.",
 };
 
-static void reply_help(session *c, const char *const *lines, size_t n)
-{
-    reply_array(c, (long)n);
-    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
-}
-
 /* debug_protocol answers DEBUG PROTOCOL <type> with a sample of that type. */
 static void debug_protocol(session *c, const char *type)
 {

@@ -18,6 +18,7 @@
  * ERROR is itemised.
  */
 #include "info.h"
+#include "alloc.h"
 #include "aof.h"
 #include "persist.h"
 #include "server.h"
@@ -189,21 +190,28 @@ static sbuf sec_clients(server *s, sbuf out)
         s->nclients, s->cfg.maxclients, max_in, max_out, blocked);
 }
 
+void info_mem_read(server *s, info_mem *m)
+{
+    m->used = server_used_memory();
+    if ((long long)m->used > s->peak_memory) s->peak_memory = (long long)m->used;
+    m->peak = (size_t)s->peak_memory;
+    m->rss = rss_bytes();
+    m->clients = 0;
+    for (session *c = s->clients; c; c = c->next) m->clients += session_mem(c);
+    m->tables = 0;
+    for (int i = 0; i < s->ndb; i++)
+        m->tables += dict_mem_usage(s->dbs[i].keys) + dict_mem_usage(s->dbs[i].expires);
+    m->overhead = m->clients + m->tables;
+    m->dataset = m->used > m->overhead ? m->used - m->overhead : 0;
+}
+
 static sbuf sec_memory(server *s, sbuf out)
 {
-    size_t used = server_used_memory();
-    if ((long long)used > s->peak_memory) s->peak_memory = (long long)used;
-    size_t peak = (size_t)s->peak_memory;
-    size_t rss = rss_bytes();
+    info_mem m;
+    info_mem_read(s, &m);
+    size_t used = m.used, peak = m.peak, rss = m.rss, clients = m.clients;
+    size_t overhead = m.overhead, dataset = m.dataset;
     unsigned long long sysmem = system_memory();
-
-    size_t clients = 0;
-    for (session *c = s->clients; c; c = c->next) clients += session_mem(c);
-    size_t tables = 0;
-    for (int i = 0; i < s->ndb; i++)
-        tables += dict_mem_usage(s->dbs[i].keys) + dict_mem_usage(s->dbs[i].expires);
-    size_t overhead = clients + tables;
-    size_t dataset = used > overhead ? used - overhead : 0;
 
     char h_used[32], h_rss[32], h_peak[32], h_sys[32], h_max[32];
     info_bytes_to_human(h_used, sizeof h_used, used);
@@ -261,7 +269,7 @@ static sbuf sec_memory(server *s, sbuf out)
         "mem_clients_normal:%zu\r\n"
         "mem_cluster_links:0\r\n"
         "mem_aof_buffer:0\r\n"
-        "mem_allocator:libc\r\n"
+        "mem_allocator:%s\r\n"
         "active_defrag_running:0\r\n"
         "lazyfree_pending_objects:%d\r\n"
         "lazyfreed_objects:0\r\n",
@@ -271,7 +279,7 @@ static sbuf sec_memory(server *s, sbuf out)
         s->cfg.maxmemory, h_max,
         frag, (long long)rss - (long long)used,
         frag, (long long)rss - (long long)used,
-        clients, s->lazyfree_pending);
+        clients, xallocator_name(), s->lazyfree_pending);
 }
 
 static sbuf sec_persistence(server *s, sbuf out)

@@ -34,6 +34,19 @@ void info_reset_stats(struct server *s);
  * takes it.  Meant to be called wherever total_error_replies is counted. */
 void info_count_error(struct server *s, const char *msg, size_t len);
 
+/* info_mem: the memory figures INFO memory and MEMORY STATS report.
+ * info_mem_read fills it (and raises the server's peak). */
+typedef struct info_mem {
+    size_t used;        /* live bytes allocated through alloc.h */
+    size_t peak;        /* the most used seen */
+    size_t rss;         /* resident set size (0 if unknown) */
+    size_t clients;     /* sessions' structs, buffers and arguments */
+    size_t tables;      /* every database's key and expiry tables */
+    size_t overhead;    /* clients + tables */
+    size_t dataset;     /* used - overhead */
+} info_mem;
+void info_mem_read(struct server *s, info_mem *m);
+
 /* info_bytes_to_human formats n as Redis's bytesToHuman does ("894.91K",
  * "1.00M", "0B") into buf. */
 void info_bytes_to_human(char *buf, size_t len, unsigned long long n);

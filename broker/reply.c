@@ -94,3 +94,9 @@ void reply_err_arity(session *c)
     reply_errorf(c, "ERR wrong number of arguments for '%s' command",
                  c->cmd ? command_fullname(c->cmd) : "unknown");
 }
+
+void reply_help(session *c, const char *const *lines, size_t n)
+{
+    reply_array(c, (long)n);
+    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
+}

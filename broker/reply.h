@@ -76,6 +76,8 @@ void reply_set_array_len(struct session *c, void *h, long n);
 void reply_set_map_len(struct session *c, void *h, long n);
 void reply_set_set_len(struct session *c, void *h, long n);
 void reply_raw(struct session *c, const void *p, size_t n);
+/* reply_help answers a HELP subcommand: the n lines as simple strings. */
+void reply_help(struct session *c, const char *const *lines, size_t n);
 
 /* Common errors, Redis's exact text. */
 void reply_err_syntax(struct session *c);           /* ERR syntax error */

@@ -12,6 +12,14 @@ if(RILL_SANITIZER)
   add_link_options(-fsanitize=${RILL_SANITIZER})
 endif()
 
+# jemalloc: the allocator for every build without sanitizers (they bring
+# their own).  Against glibc malloc it holds 2 M small strings in 20% less
+# RSS at the same speed (docs/decisions.md, "jemalloc").
+option(RILL_JEMALLOC "Link jemalloc (libjemalloc-dev) unless sanitizers are on" ON)
+if(RILL_SANITIZER OR RILL_FUZZ)
+  set(RILL_JEMALLOC OFF)
+endif()
+
 if(RILL_FUZZ AND NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
   message(WARNING "RILL_FUZZ needs clang; fuzz targets disabled")
   set(RILL_FUZZ OFF)

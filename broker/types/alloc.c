@@ -2,6 +2,9 @@
 #include "alloc.h"
 
 #include <malloc.h>
+
+/* Set when the program is linked with jemalloc (CMake rill_link_allocator). */
+extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen) __attribute__((weak));
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,3 +65,24 @@ void xfree(void *p)
 size_t xmalloc_size(void *p) { return p ? malloc_usable_size(p) : 0; }
 
 size_t xused_memory(void) { return atomic_load_explicit(&used_memory, memory_order_relaxed); }
+
+const char *xallocator_name(void)
+{
+    static char name[64];
+    if (!mallctl) return "libc";
+    if (!name[0]) {
+        const char *v = "?";
+        size_t len = sizeof v;
+        if (mallctl("version", &v, &len, NULL, 0) != 0) v = "?";
+        /* "5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c": up to the '-' */
+        snprintf(name, sizeof name, "jemalloc-%.*s", (int)strcspn(v, "-"), v);
+    }
+    return name;
+}
+
+int xallocator_purge(void)
+{
+    if (!mallctl) return 0;
+    /* MALLCTL_ARENAS_ALL is 4096 in jemalloc 5. */
+    return mallctl("arena.4096.purge", NULL, NULL, NULL, 0) == 0 ? 0 : -1;
+}

@@ -14,5 +14,11 @@ void xfree(void *p);
 size_t xmalloc_size(void *p);
 /* xused_memory is the total of live allocations made through these wrappers. */
 size_t xused_memory(void);
+/* xallocator_name: "jemalloc-<version>" when linked with jemalloc, else
+ * "libc" (INFO memory mem_allocator). */
+const char *xallocator_name(void);
+/* xallocator_purge returns the allocator's unused dirty pages to the
+ * system now (jemalloc; a no-op for libc).  0, or -1 on failure. */
+int xallocator_purge(void);
 
 #endif
