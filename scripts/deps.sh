@@ -3,7 +3,7 @@
 #   scripts/deps.sh build   packages to build and run rill-server
 #   scripts/deps.sh test    those plus what the test suite drives
 set -e
-BUILD="cmake make gcc pkg-config libevent-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev libjemalloc-dev"
+BUILD="cmake make gcc pkg-config libevent-dev libnng-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev"
 TEST="redis-tools redis-server libhiredis-dev python3-redis clang libclang-rt-14-dev"
 want="$BUILD"
 [ "$1" = "test" ] && want="$BUILD $TEST"
