@@ -61,7 +61,24 @@ void cmd_memory_usage(session *c)
     reply_int(c, (long long)bytes);
 }
 
-/* MEMORY STATS: Redis 7.0's fields, in its order. */
+/* A MEMORY STATS field: its value is an integer, or a double (kind 'd'). */
+typedef struct stat_field {
+    const char *name;
+    char kind;
+    double v;
+} stat_field;
+
+static void reply_fields(session *c, const stat_field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        reply_bulk_cstr(c, f[i].name);
+        if (f[i].kind == 'd') reply_double(c, f[i].v);
+        else reply_int(c, (long long)f[i].v);
+    }
+}
+
+/* MEMORY STATS: Redis 7.0's fields, in its order.  The allocator's own
+ * view is not read: ours counts what we asked for. */
 void cmd_memory_stats(session *c)
 {
     server *s = c->srv;
@@ -74,75 +91,42 @@ void cmd_memory_stats(session *c)
         keys += (long long)dict_size(s->dbs[i].keys);
         dbs++;
     }
-    reply_map(c, 27 + dbs);
-    reply_bulk_cstr(c, "peak.allocated");
-    reply_int(c, (long long)m.peak);
-    reply_bulk_cstr(c, "total.allocated");
-    reply_int(c, (long long)m.used);
-    reply_bulk_cstr(c, "startup.allocated");
-    reply_int(c, 0);
-    reply_bulk_cstr(c, "replication.backlog");
-    reply_int(c, 0);
-    reply_bulk_cstr(c, "clients.slaves");
-    reply_int(c, 0);
-    reply_bulk_cstr(c, "clients.normal");
-    reply_int(c, (long long)m.clients);
-    reply_bulk_cstr(c, "cluster.links");
-    reply_int(c, 0);
-    reply_bulk_cstr(c, "aof.buffer");
-    reply_int(c, 0);
-    reply_bulk_cstr(c, "lua.caches");
-    reply_int(c, 0);
-    reply_bulk_cstr(c, "functions.caches");
-    reply_int(c, 0);
+    double used = (double)m.used, rss = (double)m.rss;
+    const stat_field head[] = {
+        {"peak.allocated", 'i', (double)m.peak}, {"total.allocated", 'i', used},
+        {"startup.allocated", 'i', 0}, {"replication.backlog", 'i', 0}, {"clients.slaves", 'i', 0},
+        {"clients.normal", 'i', (double)m.clients}, {"cluster.links", 'i', 0}, {"aof.buffer", 'i', 0},
+        {"lua.caches", 'i', 0}, {"functions.caches", 'i', 0},
+    };
+    const stat_field tail[] = {
+        {"overhead.total", 'i', (double)m.overhead}, {"keys.count", 'i', (double)keys},
+        {"keys.bytes-per-key", 'i', keys ? (double)(m.dataset / (size_t)keys) : 0},
+        {"dataset.bytes", 'i', (double)m.dataset},
+        {"dataset.percentage", 'd', m.used ? (double)m.dataset * 100 / used : 0},
+        {"peak.percentage", 'd', m.peak ? used * 100 / (double)m.peak : 0},
+        {"allocator.allocated", 'i', used}, {"allocator.active", 'i', used}, {"allocator.resident", 'i', rss},
+        {"allocator-fragmentation.ratio", 'd', 1.0}, {"allocator-fragmentation.bytes", 'i', 0},
+        {"allocator-rss.ratio", 'd', m.used ? rss / used : 0}, {"allocator-rss.bytes", 'i', rss - used},
+        {"rss-overhead.ratio", 'd', 1.0}, {"rss-overhead.bytes", 'i', 0},
+        {"fragmentation", 'd', m.used ? rss / used : 0}, {"fragmentation.bytes", 'i', rss - used},
+    };
+    size_t nhead = sizeof head / sizeof head[0], ntail = sizeof tail / sizeof tail[0];
+    reply_map(c, (long)(nhead + ntail) + dbs);
+    reply_fields(c, head, nhead);
     for (int i = 0; i < s->ndb; i++) {
         if (dict_size(s->dbs[i].keys) == 0) continue;
         char name[32];
         snprintf(name, sizeof name, "db.%d", i);
         reply_bulk_cstr(c, name);
+        const stat_field db[] = {
+            {"overhead.hashtable.main", 'i', (double)dict_mem_usage(s->dbs[i].keys)},
+            {"overhead.hashtable.expires", 'i', (double)dict_mem_usage(s->dbs[i].expires)},
+            {"overhead.hashtable.slot-to-keys", 'i', 0},
+        };
         reply_map(c, 3);
-        reply_bulk_cstr(c, "overhead.hashtable.main");
-        reply_int(c, (long long)dict_mem_usage(s->dbs[i].keys));
-        reply_bulk_cstr(c, "overhead.hashtable.expires");
-        reply_int(c, (long long)dict_mem_usage(s->dbs[i].expires));
-        reply_bulk_cstr(c, "overhead.hashtable.slot-to-keys");
-        reply_int(c, 0);
+        reply_fields(c, db, 3);
     }
-    reply_bulk_cstr(c, "overhead.total");
-    reply_int(c, (long long)m.overhead);
-    reply_bulk_cstr(c, "keys.count");
-    reply_int(c, keys);
-    reply_bulk_cstr(c, "keys.bytes-per-key");
-    reply_int(c, keys ? (long long)(m.dataset / (size_t)keys) : 0);
-    reply_bulk_cstr(c, "dataset.bytes");
-    reply_int(c, (long long)m.dataset);
-    reply_bulk_cstr(c, "dataset.percentage");
-    reply_double(c, m.used ? (double)m.dataset * 100 / (double)m.used : 0);
-    reply_bulk_cstr(c, "peak.percentage");
-    reply_double(c, m.peak ? (double)m.used * 100 / (double)m.peak : 0);
-    /* The allocator's own view is not read: ours counts what we asked for. */
-    reply_bulk_cstr(c, "allocator.allocated");
-    reply_int(c, (long long)m.used);
-    reply_bulk_cstr(c, "allocator.active");
-    reply_int(c, (long long)m.used);
-    reply_bulk_cstr(c, "allocator.resident");
-    reply_int(c, (long long)m.rss);
-    reply_bulk_cstr(c, "allocator-fragmentation.ratio");
-    reply_double(c, 1.0);
-    reply_bulk_cstr(c, "allocator-fragmentation.bytes");
-    reply_int(c, 0);
-    reply_bulk_cstr(c, "allocator-rss.ratio");
-    reply_double(c, m.used ? (double)m.rss / (double)m.used : 0);
-    reply_bulk_cstr(c, "allocator-rss.bytes");
-    reply_int(c, (long long)m.rss - (long long)m.used);
-    reply_bulk_cstr(c, "rss-overhead.ratio");
-    reply_double(c, 1.0);
-    reply_bulk_cstr(c, "rss-overhead.bytes");
-    reply_int(c, 0);
-    reply_bulk_cstr(c, "fragmentation");
-    reply_double(c, m.used ? (double)m.rss / (double)m.used : 0);
-    reply_bulk_cstr(c, "fragmentation.bytes");
-    reply_int(c, (long long)m.rss - (long long)m.used);
+    reply_fields(c, tail, ntail);
 }
 
 /* MEMORY PURGE: give the allocator's unused dirty pages back now. */
