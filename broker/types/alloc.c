@@ -82,7 +82,10 @@ const char *xallocator_name(void)
 
 int xallocator_purge(void)
 {
-    if (!mallctl) return 0;
+    if (!mallctl) {
+        malloc_trim(0);   /* glibc: free pages anywhere in the heap go back too */
+        return 0;
+    }
     /* MALLCTL_ARENAS_ALL is 4096 in jemalloc 5. */
     return mallctl("arena.4096.purge", NULL, NULL, NULL, 0) == 0 ? 0 : -1;
 }

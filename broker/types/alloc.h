@@ -17,8 +17,8 @@ size_t xused_memory(void);
 /* xallocator_name: "jemalloc-<version>" when linked with jemalloc, else
  * "libc" (INFO memory mem_allocator). */
 const char *xallocator_name(void);
-/* xallocator_purge returns the allocator's unused dirty pages to the
- * system now (jemalloc; a no-op for libc).  0, or -1 on failure. */
+/* xallocator_purge returns the allocator's unused pages to the system now
+ * (jemalloc: its dirty pages; glibc: malloc_trim).  0, or -1 on failure. */
 int xallocator_purge(void);
 
 #endif
