@@ -1097,13 +1097,6 @@ static void listener_free(native_listener *l)
     free(l->removed);
     pthread_mutex_destroy(&l->mu);
     xfree(l);
-    /* NNG frees a closed pipe, and a message it was receiving, later on its
-     * reaper thread; nng_fini waits for that and frees NNG's globals, so
-     * nothing is left behind at exit (LeakSanitizer once found such a
-     * message after SIGTERM under load).  Only here, with our one socket
-     * closed: it must not run while any other NNG call does, and the
-     * server is NNG's only user in the process. */
-    nng_fini();
 }
 
 /* resolve_url turns a relative ipc:// path into one under dir (new string). */
