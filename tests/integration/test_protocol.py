@@ -12,6 +12,8 @@ would hide whether Rill gave it back; the servers of those checks run with
 a small quarantine so that RSS means what it says.
 """
 import os
+import subprocess
+import shutil
 import random
 import socket
 import time
@@ -21,6 +23,15 @@ from contextlib import closing
 import harness
 
 MB = 1024 * 1024
+
+
+def server_stacks(server):
+    """The server's thread stacks (gdb, when there is one), for a failure message."""
+    if not shutil.which("gdb"):
+        return ""
+    out = subprocess.run(["gdb", "-p", str(server.proc.pid), "-batch", "-ex", "thread apply all bt"],
+                         capture_output=True, text=True, timeout=60).stdout
+    return "\nstacks:\n" + out[-6000:]
 
 
 def small_quarantine_server(extra=()):
@@ -442,7 +453,10 @@ class Memory(unittest.TestCase):
         c.close()
         time.sleep(0.3)
         with closing(s.conn()) as p:
-            self.assertEqual(p.cmd("PING"), b"+PONG\r\n")
+            try:
+                self.assertEqual(p.cmd("PING"), b"+PONG\r\n")
+            except socket.timeout:
+                self.fail("no PONG within 10 s; server log:\n" + s.read_log()[-3000:] + server_stacks(s))
             self.assertEqual(p.cmd("STRLEN", "v50"), b":%d\r\n" % (50 * MB))
             p.cmd("DEL", "v50")
 
