@@ -622,6 +622,17 @@ static void pace_learn(struct loop_pace *p, long long gap)
 #define PACE_COALESCE_MIN_NS 5000
 #define PACE_COALESCE_MAX_NS 100000
 
+/* loop_poll runs the callbacks of whatever is ready now, once.  Not
+ * EVLOOP_NONBLOCK alone: libevent then dispatches again and again for as
+ * long as anything is active, and a persistent event that stays active (the
+ * write event of a client that reset its connection mid-reply: its socket is
+ * always "writable") kept the loop inside one call for good, so replies,
+ * which leave in server_before_sleep, never left again. */
+static void loop_poll(server *s)
+{
+    event_base_loop(s->base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
+}
+
 static int coalesce(server *s)
 {
     struct loop_pace *p = &s->pace;
@@ -644,7 +655,7 @@ static int coalesce(server *s)
     p->oversleep_ns += (over - p->oversleep_ns) / 8;
     s->stat.loop_coalesced++;
     if (s->shutdown_asap) return 1;
-    event_base_loop(s->base, EVLOOP_NONBLOCK);
+    loop_poll(s);
     if (s->stat.total_reads + s->stat.numconnections != before || s->pending_write || s->pending_deliver || s->to_close) return 1;
     event_base_loop(s->base, EVLOOP_ONCE);   /* nothing came: the load has paused */
     return 1;
@@ -660,7 +671,7 @@ static void loop_wait(server *s)
     p->reads = reads;
     p->cmds = cmds;
     if (aof_wait_fsync(s)) {
-        if (!s->shutdown_asap) event_base_loop(s->base, EVLOOP_NONBLOCK);
+        if (!s->shutdown_asap) loop_poll(s);
         return;
     }
     if (dr <= 0) {   /* no input (or CONFIG RESETSTAT zeroed the counters) */
@@ -675,7 +686,7 @@ static void loop_wait(server *s)
     long long before = reads + s->stat.numconnections;
     long long start = mono_ns(), now;
     do {
-        event_base_loop(s->base, EVLOOP_NONBLOCK);
+        loop_poll(s);
         now = mono_ns();
         if (s->stat.total_reads + s->stat.numconnections != before) {
             pace_learn(p, now - start);

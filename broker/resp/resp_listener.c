@@ -174,7 +174,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     session *c = arg;
-    if (resp_flush(c) < 0) session_close_async(c);
+    if (resp_flush(c) < 0) {
+        event_del(c->wev);   /* a dead socket stays writable: don't hear of it again */
+        session_close_async(c);
+    }
 }
 
 static int resp_flush(session *c)

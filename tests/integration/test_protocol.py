@@ -16,6 +16,7 @@ import subprocess
 import shutil
 import random
 import socket
+import threading
 import time
 import unittest
 from contextlib import closing
@@ -459,6 +460,55 @@ class Memory(unittest.TestCase):
                 self.fail("no PONG within 10 s; server log:\n" + s.read_log()[-3000:] + server_stacks(s))
             self.assertEqual(p.cmd("STRLEN", "v50"), b":%d\r\n" % (50 * MB))
             p.cmd("DEL", "v50")
+
+    def test_reset_mid_reply_while_busy(self):
+        """A client resets its connection with a big reply half written
+        while another client keeps the loop busy.  Its socket then stays
+        readable and writable for good; the loop once kept dispatching those
+        two events inside one libevent call and never answered anyone again
+        (the first round hung, every time)."""
+        s = self.server
+        with closing(s.conn()) as c:
+            c.send_raw(b"*3\r\n$3\r\nSET\r\n$4\r\nbig2\r\n$%d\r\n" % (32 * MB) + b"z" * (32 * MB) + b"\r\n")
+            c.sock.settimeout(60)
+            self.assertEqual(c.read_raw(), b"+OK\r\n")
+        stop = threading.Event()
+        busy = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        busy.setblocking(False)
+
+        def keep_busy():   # pipelined PINGs, replies drained, as fast as it goes
+            while not stop.is_set():
+                try:
+                    busy.send(b"PING\r\n" * 20)
+                except BlockingIOError:
+                    pass
+                try:
+                    while busy.recv(65536):
+                        pass
+                except BlockingIOError:
+                    pass
+
+        t = threading.Thread(target=keep_busy)
+        t.start()
+        try:
+            for _ in range(5):
+                c = s.conn()
+                c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                c.send("GET", "big2")
+                time.sleep(0.1)   # the reply is part written, the rest waits for the socket
+                c.close()
+                time.sleep(0.05)
+                with closing(s.conn(timeout=5)) as p:
+                    try:
+                        self.assertEqual(p.cmd("PING"), b"+PONG\r\n")
+                    except socket.timeout:
+                        self.fail("no PONG within 5 s after a client reset mid-reply")
+        finally:
+            stop.set()
+            t.join()
+            busy.close()
+        with closing(s.conn()) as p:
+            p.cmd("DEL", "big2")
 
     def test_connection_churn_10000(self):
         """10,000 connections opened and dropped, 500 at a time (each batch
