@@ -365,56 +365,53 @@ static int qobj_rewrite(const obj *o, const char *key, size_t klen, obj_emit_fn 
     int n = 0;
 #define PUT(p, l) (av[n] = (p), lv[n] = (l), n++)
 #define PUTS(s) PUT(s, strlen(s))
-#define PUTN(i, v) PUT(nb[i], (size_t)ll_str(nb[i], (v)))
+#define PUTN(b, v) PUT(b, (size_t)ll_str(b, (v)))
     PUTS("QMETA");
     PUT(key, klen);
-    PUTS("NEXTSEQ"); PUTN(0, (long long)q_next_seq(x->q));
-    PUTS("ENQUEUED"); PUTN(1, st->enqueued);
-    PUTS("ACKED"); PUTN(2, st->acked);
-    PUTS("RETRIED"); PUTN(3, st->retried);
-    PUTS("DEADLETTERED"); PUTN(4, st->deadlettered);
-    PUTS("EXPIRED"); PUTN(5, st->expired);
-    PUTS("DELETED"); PUTN(6, st->deleted);
-    PUTS("DELIVERED"); PUTN(7, st->delivered);
+    PUTS("NEXTSEQ"); PUTN(nb[0], (long long)q_next_seq(x->q));
+    PUTS("ENQUEUED"); PUTN(nb[1], st->enqueued);
+    PUTS("ACKED"); PUTN(nb[2], st->acked);
+    PUTS("RETRIED"); PUTN(nb[3], st->retried);
+    PUTS("DEADLETTERED"); PUTN(nb[4], st->deadlettered);
+    PUTS("EXPIRED"); PUTN(nb[5], st->expired);
+    PUTS("DELETED"); PUTN(nb[6], st->deleted);
+    PUTS("DELIVERED"); PUTN(nb[7], st->delivered);
     if (emit(priv, n, av, lv) != 0) return -1;
     char jb[14][24];
-    for (int s = 0; s < QS_NSTATES; s++) {
-        for (const qjob *j = q_first(x->q, s); j; j = q_next(j)) {
-            qjob_fields f;
-            q_fields(j, &f);
-            q_idbuf ib;
-            size_t idlen;
-            const char *id = q_jid(j, &ib, &idlen);
-            sbuf pl = q_payload(j), err = q_error(j);
-            n = 0;
-            PUTS("QRESTORE");
-            PUT(key, klen);
-            PUT(id, idlen);
-            PUT(pl, sbuf_len(pl));
-            PUTS("STATE"); PUTS(q_state_name(f.state));
-            PUTS("SEQ"); PUT(jb[0], (size_t)ll_str(jb[0], (long long)f.seq));
-            PUTS("PRIORITY"); PUT(jb[1], (size_t)ll_str(jb[1], f.priority));
-            PUTS("DUE"); PUT(jb[2], (size_t)ll_str(jb[2], f.due));
-            PUTS("ENQ"); PUT(jb[3], (size_t)ll_str(jb[3], f.enq_ms));
-            PUTS("ATTEMPT"); PUT(jb[4], (size_t)ll_str(jb[4], f.attempt));
-            PUTS("MAXATTEMPTS"); PUT(jb[5], (size_t)ll_str(jb[5], f.maxattempts));
-            PUTS("BACKOFF"); PUTS(f.bkind == QB_EXP ? "EXP" : "FIXED");
-            PUT(jb[6], (size_t)ll_str(jb[6], f.bbase));
-            PUT(jb[7], (size_t)ll_str(jb[7], f.bmax));
-            PUT(jb[8], (size_t)ll_str(jb[8], f.jitter));
-            PUTS("DEADLINE"); PUT(jb[9], (size_t)ll_str(jb[9], f.deadline));
-            PUTS("LEASE"); PUT(jb[10], (size_t)ll_str(jb[10], f.lease_until));
-            PUT(jb[11], (size_t)ll_str(jb[11], (long long)f.consumer));
-            PUTS("DEADAT"); PUT(jb[12], (size_t)ll_str(jb[12], f.dead_at));
-            if (f.lease) {
-                PUTS("TOKEN"); PUT(jb[13], (size_t)ll_str(jb[13], (long long)f.lease));
-            }
-            if (err) {
-                PUTS("ERROR");
-                PUT(err, sbuf_len(err));
-            }
-            if (emit(priv, n, av, lv) != 0) return -1;
+    q_iter it;
+    q_iter_init(&it, x->q);
+    for (const qjob *j; (j = q_iter_next(&it));) {
+        qjob_image im;
+        q_image(j, &im);
+        const qjob_fields *f = &im.f;
+        n = 0;
+        PUTS("QRESTORE");
+        PUT(key, klen);
+        PUT(im.id, im.idlen);
+        PUT(im.payload, im.plen);
+        PUTS("STATE"); PUTS(q_state_name(f->state));
+        PUTS("SEQ"); PUTN(jb[0], (long long)f->seq);
+        PUTS("PRIORITY"); PUTN(jb[1], f->priority);
+        PUTS("DUE"); PUTN(jb[2], f->due);
+        PUTS("ENQ"); PUTN(jb[3], f->enq_ms);
+        PUTS("ATTEMPT"); PUTN(jb[4], f->attempt);
+        PUTS("MAXATTEMPTS"); PUTN(jb[5], f->maxattempts);
+        PUTS("BACKOFF"); PUTS(f->bkind == QB_EXP ? "EXP" : "FIXED");
+        PUTN(jb[6], f->bbase);
+        PUTN(jb[7], f->bmax);
+        PUTN(jb[8], f->jitter);
+        PUTS("DEADLINE"); PUTN(jb[9], f->deadline);
+        PUTS("LEASE"); PUTN(jb[10], f->lease_until);
+        PUTN(jb[11], (long long)f->consumer);
+        PUTS("DEADAT"); PUTN(jb[12], f->dead_at);
+        if (f->lease) {
+            PUTS("TOKEN"); PUTN(jb[13], (long long)f->lease);
         }
+        if (im.err) {
+            PUTS("ERROR");
+            PUT(im.err, im.errlen);
+        }
+        if (emit(priv, n, av, lv) != 0) return -1;
     }
 #undef PUT
 #undef PUTS

@@ -699,20 +699,28 @@ qjob *q_restore(queue *q, const qjob_fields *t, const char *id, size_t idlen, co
     return j;
 }
 
+void q_image(const qjob *j, qjob_image *im)
+{
+    q_fields(j, &im->f);
+    im->id = q_jid(j, &im->idbuf, &im->idlen);
+    sbuf pl = q_payload(j), err = q_error(j);
+    im->payload = pl;
+    im->plen = sbuf_len(pl);
+    im->err = err;
+    im->errlen = err ? sbuf_len(err) : 0;
+}
+
 queue *q_dup(const queue *q)
 {
     queue *d = q_new();
     d->st = q->st;
-    for (int s = 0; s < QS_NSTATES; s++)
-        for (qjob *j = q->idx[s].head[0]; j; j = j->next[0]) {
-            qjob_fields f;
-            q_fields(j, &f);
-            q_idbuf b;
-            size_t idlen;
-            const char *id = q_jid(j, &b, &idlen);
-            sbuf pl = q_payload(j), err = q_error(j);
-            q_restore(d, &f, id, idlen, pl, sbuf_len(pl), err, err ? sbuf_len(err) : 0);
-        }
+    q_iter it;
+    q_iter_init(&it, q);
+    for (const qjob *j; (j = q_iter_next(&it));) {
+        qjob_image im;
+        q_image(j, &im);
+        q_restore(d, &im.f, im.id, im.idlen, im.payload, im.plen, im.err, im.errlen);
+    }
     d->next_seq = q->next_seq;
     d->next_token = q->next_token;
     return d;
@@ -755,6 +763,21 @@ size_t q_promote(queue *q, long long now)
 qjob *q_first(const queue *q, int state) { return q->idx[state].head[0]; }
 qjob *q_next(const qjob *j) { return j->next[0]; }
 qjob *q_ttl_first(const queue *q) { return q->nttl ? q->ttl[0] : NULL; }
+
+void q_iter_init(q_iter *it, const queue *q)
+{
+    it->q = q;
+    it->state = 0;
+    it->next = q->idx[0].head[0];
+}
+
+const qjob *q_iter_next(q_iter *it)
+{
+    while (!it->next && it->state + 1 < QS_NSTATES) it->next = it->q->idx[++it->state].head[0];
+    const qjob *j = it->next;
+    if (j) it->next = j->next[0];
+    return j;
+}
 
 uint64_t q_token_next(const queue *q) { return q->next_token; }
 

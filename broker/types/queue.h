@@ -145,6 +145,20 @@ typedef struct qjob_fields {
 /* q_fields fills *f from j (lease_until / dead_at 0 outside their state). */
 void q_fields(const qjob *j, qjob_fields *f);
 
+/* A job as q_restore takes it back: its fields, and its ID, payload and
+ * last error as bytes (err NULL: none).  The bytes point into the job, or
+ * for a generated ID into idbuf: valid while the job and the image live,
+ * and until the job changes. */
+typedef struct qjob_image {
+    qjob_fields f;
+    const char *id, *payload, *err;
+    size_t idlen, plen, errlen;
+    q_idbuf idbuf;
+} qjob_image;
+
+/* q_image fills *im from j (q_fields, q_jid, q_payload, q_error). */
+void q_image(const qjob *j, qjob_image *im);
+
 typedef struct q_counters {
     long long enqueued, acked, retried, deadlettered, expired, deleted, delivered;
 } q_counters;
@@ -210,6 +224,19 @@ qjob *q_first(const queue *q, int state);
 qjob *q_next(const qjob *j);
 /* q_ttl_first: the job with the earliest TTL deadline, or NULL. */
 qjob *q_ttl_first(const queue *q);
+
+/* A walk over every job of a queue, state by state (waiting, delayed,
+ * leased, dead), each state in its index order: the order q_dup copies
+ * jobs in and a snapshot writes them in.  The queue must not change
+ * during the walk.  Use: q_iter_init(&it, q); while ((j = q_iter_next(&it))). */
+typedef struct q_iter {
+    const queue *q;
+    int state;               /* the state `next` is in */
+    const qjob *next;        /* the job the next call returns, or NULL: look in the next state */
+} q_iter;
+void q_iter_init(q_iter *it, const queue *q);
+/* q_iter_next: the next job of the walk, or NULL when every job was seen. */
+const qjob *q_iter_next(q_iter *it);
 
 /* q_token_next: the lease token the next fetch uses (1, 2, ...: above
  * every token any job of this queue holds). */
