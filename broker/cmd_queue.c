@@ -564,32 +564,46 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lookups -------------------------------------------------------------- */
 
-/* lookup finds the queue at argv key for a command, applying due
- * transitions.  Returns it, or NULL: *wrong set (WRONGTYPE replied) or
- * absent (created when create is set). */
-static qobj *lookup(session *c, const char *key, int create, int *wrong)
+/* find_write: the queue at key, looked up for writing, as it is (no
+ * transitions applied, nothing created).  Returns it, or NULL: *wrong set
+ * (WRONGTYPE replied) or absent. */
+static qobj *find_write(session *c, const char *key, int *wrong)
 {
-    server *s = c->srv;
     *wrong = 0;
-    obj *o = db_lookup_write(s, c->db, key);
+    obj *o = db_lookup_write(c->srv, c->db, key);
     if (o && o->type != OBJ_QUEUE) {
         reply_err_wrongtype(c);
         *wrong = 1;
         return NULL;
     }
-    if (!o) {
+    return o ? o->ptr : NULL;
+}
+
+/* attach records that x is at key in c's db and registers it (the timer
+ * and the wakes need both). */
+static void attach(session *c, qobj *x, const char *key)
+{
+    remember(x, c->dbid, key);
+    if (!x->reg) reg_add(reg_get(c->srv), x);
+}
+
+/* lookup finds the queue at argv key for a command, applying due
+ * transitions.  Returns it, or NULL: *wrong set (WRONGTYPE replied) or
+ * absent (created when create is set). */
+static qobj *lookup(session *c, const char *key, int create, int *wrong)
+{
+    qobj *x = find_write(c, key, wrong);
+    if (*wrong) return NULL;
+    if (!x) {
         if (!create) return NULL;
-        o = qobj_new();
-        db_add(s, c->db, key, o);
-        qobj *x = o->ptr;
-        remember(x, c->dbid, key);
-        reg_add(reg_get(s), x);
+        obj *o = qobj_new();
+        db_add(c->srv, c->db, key, o);
+        x = o->ptr;
+        attach(c, x, key);
         return x;
     }
-    qobj *x = o->ptr;
-    remember(x, c->dbid, key);
-    if (!x->reg) reg_add(reg_get(s), x);
-    queue_tick(s, c->db, key, x);
+    attach(c, x, key);
+    queue_tick(c->srv, c->db, key, x);
     return x;
 }
 
@@ -606,8 +620,7 @@ static qobj *lookup_read(session *c, const char *key, int *wrong)
         return NULL;
     }
     qobj *x = o->ptr;
-    remember(x, c->dbid, key);
-    if (!x->reg) reg_add(reg_get(s), x);
+    attach(c, x, key);
     queue_tick(s, c->db, key, x);
     reg_update(x);
     return x;
@@ -1400,20 +1413,15 @@ void cmd_qlist(session *c)
  * `state`, unless state < 0). */
 static qjob *internal_job(session *c, qobj **xp, int state)
 {
-    server *s = c->srv;
-    obj *o = db_lookup_write(s, c->db, c->args.argv[1]);
-    if (o && o->type != OBJ_QUEUE) {
-        reply_err_wrongtype(c);
-        return NULL;
-    }
-    qobj *x = o ? o->ptr : NULL;
+    int wrong;
+    qobj *x = find_write(c, c->args.argv[1], &wrong);
+    if (wrong) return NULL;
     qjob *j = x ? q_find(x->q, c->args.argv[2]) : NULL;
     if (!j || (state >= 0 && j->state != state)) {
         reply_int(c, 0);
         return NULL;
     }
-    remember(x, c->dbid, c->args.argv[1]);
-    if (!x->reg) reg_add(reg_get(s), x);
+    attach(c, x, c->args.argv[1]);
     *xp = x;
     return j;
 }
@@ -1520,25 +1528,20 @@ void cmd_qdrop(session *c)
 /* QFINISH queue id [id ...] (internal: the effect of QACK) */
 void cmd_qfinish(session *c)
 {
-    server *s = c->srv;
     argv_t *a = &c->args;
-    obj *o = db_lookup_write(s, c->db, a->argv[1]);
-    if (o && o->type != OBJ_QUEUE) {
-        reply_err_wrongtype(c);
-        return;
-    }
+    int wrong;
+    qobj *x = find_write(c, a->argv[1], &wrong);
+    if (wrong) return;
     long long n = 0;
-    if (o) {
-        qobj *x = o->ptr;
+    if (x) {
         for (int i = 2; i < a->argc; i++) {
             qjob *j = q_find(x->q, a->argv[i]);
             if (!j || j->state != QS_LEASED) continue;
             q_remove(x->q, j, QR_ACKED);
             n++;
         }
-        if (n) s->dirty++;
-        remember(x, c->dbid, a->argv[1]);
-        if (!x->reg) reg_add(reg_get(s), x);
+        if (n) c->srv->dirty++;
+        attach(c, x, a->argv[1]);
         reg_update(x);
     }
     reply_int(c, n);
