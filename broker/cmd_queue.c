@@ -1047,6 +1047,39 @@ static qjob *held(session *c, qobj *x, const char *id, uint64_t token)
     return j;
 }
 
+/* named_job: for QNACK, QEXTEND and QREQUEUE: the queue at argv[1] (due
+ * transitions applied, *xp) and its job argv[2], which must be in
+ * `state`, and when that is leased also held (token > 0: under that
+ * lease).  Suppresses the command's own effect.  NULL after replying:
+ * WRONGTYPE, or 0 when there is no such job. */
+static qjob *named_job(session *c, int state, uint64_t token, qobj **xp)
+{
+    int wrong;
+    qobj *x = lookup(c, c->args.argv[1], 0, &wrong);
+    if (wrong) return NULL;
+    effect_suppress(c);
+    qjob *j = NULL;
+    if (x) j = state == QS_LEASED ? held(c, x, c->args.argv[2], token) : q_find(x->q, c->args.argv[2]);
+    if (!j || j->state != state) {
+        if (x) reg_update(x);
+        reply_int(c, 0);
+        return NULL;
+    }
+    *xp = x;
+    return j;
+}
+
+/* job_done ends a command that changed a job of x (at argv[1]): dirty,
+ * woke: signals the key modified (internal commands; the user commands
+ * call wake instead), the timer heap, reply 1. */
+static void job_done(session *c, qobj *x, int woke)
+{
+    c->srv->dirty++;
+    if (woke) db_signal_modified(c->srv, c->db, c->args.argv[1]);
+    reg_update(x);
+    reply_int(c, 1);
+}
+
 /* parse_token reads a lease token (a positive integer). */
 static int parse_token(session *c, const char *arg, uint64_t *token)
 {
@@ -1133,16 +1166,9 @@ void cmd_qnack(session *c)
         }
     }
     const char *key = a->argv[1];
-    int wrong;
-    qobj *x = lookup(c, key, 0, &wrong);
-    if (wrong) return;
-    effect_suppress(c);
-    qjob *j = x ? held(c, x, a->argv[2], token) : NULL;
-    if (!j) {
-        if (x) reg_update(x);
-        reply_int(c, 0);
-        return;
-    }
+    qobj *x;
+    qjob *j = named_job(c, QS_LEASED, token, &x);
+    if (!j) return;
     long long now = s->mstime;
     size_t elen = err ? sbuf_len(err) : 0;
     if (q_exhausted(j)) {
@@ -1155,9 +1181,7 @@ void cmd_qnack(session *c)
         q_retry(x->q, j, due, now, err, elen);
         if (j->state == QS_WAITING) wake(s, c->db, key, x);
     }
-    s->dirty++;
-    reg_update(x);
-    reply_int(c, 1);
+    job_done(c, x, 0);
 }
 
 /* QEXTEND queue id ms [LEASE token] */
@@ -1174,23 +1198,13 @@ void cmd_qextend(session *c)
         reply_err_syntax(c);
         return;
     }
-    const char *key = a->argv[1];
-    int wrong;
-    qobj *x = lookup(c, key, 0, &wrong);
-    if (wrong) return;
-    effect_suppress(c);
-    qjob *j = x ? held(c, x, a->argv[2], token) : NULL;
-    if (!j) {
-        if (x) reg_update(x);
-        reply_int(c, 0);
-        return;
-    }
+    qobj *x;
+    qjob *j = named_job(c, QS_LEASED, token, &x);
+    if (!j) return;
     long long until = s->mstime + ms;
-    emit_job(s, c->dbid, "QRENEW", key, j, 1, &until, NULL, 0);
+    emit_job(s, c->dbid, "QRENEW", a->argv[1], j, 1, &until, NULL, 0);
     q_extend(x->q, j, until);
-    s->dirty++;
-    reg_update(x);
-    reply_int(c, 1);
+    job_done(c, x, 0);
 }
 
 /* ---- QREQUEUE QDEL ------------------------------------------------------------------ */
@@ -1210,16 +1224,9 @@ void cmd_qrequeue(session *c)
         return;
     }
     const char *key = a->argv[1];
-    int wrong;
-    qobj *x = lookup(c, key, 0, &wrong);
-    if (wrong) return;
-    effect_suppress(c);
-    qjob *j = x ? q_find(x->q, a->argv[2]) : NULL;
-    if (!j || j->state != QS_DEAD) {
-        if (x) reg_update(x);
-        reply_int(c, 0);
-        return;
-    }
+    qobj *x;
+    qjob *j = named_job(c, QS_DEAD, 0, &x);
+    if (!j) return;
     q_requeue(x->q, j, due, now);
     const char *av[5] = {"QREQUEUE", key, a->argv[2], "AT", NULL};   /* j's ID, byte for byte */
     char nb[24];
@@ -1227,10 +1234,8 @@ void cmd_qrequeue(session *c)
     av[4] = nb;
     lv[4] = (size_t)ll_str(nb, due);
     emit(s, c->dbid, 5, av, lv);
-    s->dirty++;
     if (j->state == QS_WAITING) wake(s, c->db, key, x);
-    reg_update(x);
-    reply_int(c, 1);
+    job_done(c, x, 0);
 }
 
 /* QDEL queue id [id ...] */
@@ -1442,14 +1447,6 @@ static int optional_error(session *c, int i, const char **err, size_t *elen)
     return -1;
 }
 
-static void internal_done(session *c, qobj *x, int woke)
-{
-    c->srv->dirty++;
-    if (woke) db_signal_modified(c->srv, c->db, c->args.argv[1]);
-    reg_update(x);
-    reply_int(c, 1);
-}
-
 /* QLEASE queue id consumer until-ms [token] (internal: the effect of a fetch) */
 void cmd_qlease(session *c)
 {
@@ -1468,7 +1465,7 @@ void cmd_qlease(session *c)
         return;
     }
     q_lease(x->q, j, (uint64_t)consumer, token ? (uint64_t)token : q_token_next(x->q), until);
-    internal_done(c, x, 0);
+    job_done(c, x, 0);
 }
 
 /* QRENEW queue id until-ms (internal: the effect of QEXTEND) */
@@ -1480,7 +1477,7 @@ void cmd_qrenew(session *c)
     qjob *j = internal_job(c, &x, QS_LEASED);
     if (!j) return;
     q_extend(x->q, j, until);
-    internal_done(c, x, 0);
+    job_done(c, x, 0);
 }
 
 /* QRETRY queue id due-ms [ERROR text] (internal: nack, expired lease) */
@@ -1494,7 +1491,7 @@ void cmd_qretry(session *c)
     qjob *j = internal_job(c, &x, QS_LEASED);
     if (!j) return;
     q_retry(x->q, j, due, c->srv->mstime, err, elen);
-    internal_done(c, x, j->state == QS_WAITING);
+    job_done(c, x, j->state == QS_WAITING);
 }
 
 /* QBURY queue id at-ms [ERROR text] (internal: out of attempts) */
@@ -1512,7 +1509,7 @@ void cmd_qbury(session *c)
         return;
     }
     q_bury(x->q, j, at, err, elen);
-    internal_done(c, x, 0);
+    job_done(c, x, 0);
 }
 
 /* QDROP queue id (internal: a job's TTL passed) */
@@ -1522,7 +1519,7 @@ void cmd_qdrop(session *c)
     qjob *j = internal_job(c, &x, -1);
     if (!j) return;
     q_remove(x->q, j, QR_EXPIRED);
-    internal_done(c, x, 0);
+    job_done(c, x, 0);
 }
 
 /* QFINISH queue id [id ...] (internal: the effect of QACK) */
@@ -1671,7 +1668,7 @@ void cmd_qrestore(session *c)
     if (t.state == QS_WAITING || t.state == QS_DELAYED) t.state = t.due > s->mstime ? QS_DELAYED : QS_WAITING;
     q_restore(x->q, &t, a->argv[2], sbuf_len(a->argv[2]), a->argv[3], sbuf_len(a->argv[3]), err,
               err ? sbuf_len(err) : 0);
-    internal_done(c, x, t.state == QS_WAITING);
+    job_done(c, x, t.state == QS_WAITING);
 }
 
 /* ---- before sleep ------------------------------------------------------------------ */
