@@ -640,6 +640,22 @@ static int parse_ms(session *c, const char *arg, long long min, long long *out)
     return 0;
 }
 
+/* parse_time reads a time option's argument: relative to now (rel: DELAY,
+ * TTL) or absolute (AT, DEADLINE), in ms, at least min; *out is unix ms.
+ * An option that may come once counts in *seen (a second: syntax error);
+ * seen NULL: not counted.  0, or -1 after replying. */
+static int parse_time(session *c, const char *arg, int *seen, long long min, int rel, long long *out)
+{
+    if (seen && (*seen)++) {
+        reply_err_syntax(c);
+        return -1;
+    }
+    long long v;
+    if (parse_ms(c, arg, min, &v) < 0) return -1;
+    *out = rel ? c->srv->mstime + v : v;
+    return 0;
+}
+
 static int parse_ll(session *c, const char *arg, long long *out)
 {
     if (!str_to_ll(arg, sbuf_len(arg), out)) {
@@ -687,7 +703,6 @@ static void reply_job_id(session *c, const qjob *j)
 static int parse_push_opts(session *c, int i, qjob_opts *o, const char **id)
 {
     argv_t *a = &c->args;
-    long long now = c->srv->mstime;
     int have_when = 0, have_ttl = 0;
     for (; i < a->argc; i++) {
         const char *opt = a->argv[i];
@@ -701,13 +716,7 @@ static int parse_push_opts(session *c, int i, qjob_opts *o, const char **id)
                 return -1;
             }
         } else if ((!strcasecmp(opt, "delay") || !strcasecmp(opt, "at")) && more >= 1) {
-            if (have_when++) {
-                reply_err_syntax(c);
-                return -1;
-            }
-            long long v;
-            if (parse_ms(c, a->argv[++i], 0, &v) < 0) return -1;
-            o->due = tolower(opt[0]) == 'd' ? now + v : v;
+            if (parse_time(c, a->argv[++i], &have_when, 0, tolower(opt[0]) == 'd', &o->due) < 0) return -1;
         } else if (!strcasecmp(opt, "priority") && more >= 1) {
             if (parse_ll(c, a->argv[++i], &o->priority) < 0) return -1;
         } else if (!strcasecmp(opt, "enq") && more >= 1) {
@@ -734,13 +743,7 @@ static int parse_push_opts(session *c, int i, qjob_opts *o, const char **id)
                 i++;
             }
         } else if ((!strcasecmp(opt, "ttl") || !strcasecmp(opt, "deadline")) && more >= 1) {
-            if (have_ttl++) {
-                reply_err_syntax(c);
-                return -1;
-            }
-            long long v;
-            if (parse_ms(c, a->argv[++i], 1, &v) < 0) return -1;
-            o->deadline = tolower(opt[0]) == 't' ? now + v : v;
+            if (parse_time(c, a->argv[++i], &have_ttl, 1, tolower(opt[0]) == 't', &o->deadline) < 0) return -1;
         } else {
             reply_err_syntax(c);
             return -1;
@@ -1216,9 +1219,7 @@ void cmd_qrequeue(session *c)
     argv_t *a = &c->args;
     long long now = s->mstime, due = now;
     if (a->argc == 5 && (!strcasecmp(a->argv[3], "delay") || !strcasecmp(a->argv[3], "at"))) {
-        long long v;
-        if (parse_ms(c, a->argv[4], 0, &v) < 0) return;
-        due = tolower(a->argv[3][0]) == 'd' ? now + v : v;
+        if (parse_time(c, a->argv[4], NULL, 0, tolower(a->argv[3][0]) == 'd', &due) < 0) return;
     } else if (a->argc != 3) {
         reply_err_syntax(c);
         return;
