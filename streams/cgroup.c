@@ -165,6 +165,10 @@ static cg_node *tree_seek(const cg_tree *t, stream_id id, size_t off)
 #define G2N(x) ((cg_nack *)(void *)((char *)(x) - GOFF))
 #define C2N(x) ((cg_nack *)(void *)((char *)(x) - COFF))
 
+/* gnack / cnack: the record of a group-PEL / consumer-PEL node, NULL for NULL. */
+static cg_nack *gnack(const cg_node *n) { return n ? G2N(n) : NULL; }
+static cg_nack *cnack(const cg_node *n) { return n ? C2N(n) : NULL; }
+
 /* ---- name-sorted pointer arrays ----------------------------------------- */
 
 /* name_cmp orders names as a radix tree lists them: bytes, then length. */
@@ -195,6 +199,24 @@ static int name_cmp(const char *a, size_t al, const void *b, size_t bl)
 DEFINE_BISECT(bisect_cons, cg_consumer)
 DEFINE_BISECT(bisect_groups, cg_group)
 
+/* slot_open makes room at index i of an array of n items of size sz with
+ * capacity *cap (growing it: x2, from 4), shifting i.. up one; returns the
+ * array (moved if it grew).  slot_close removes index i, shifting down. */
+static void *slot_open(void *arr, size_t *cap, size_t n, size_t i, size_t sz)
+{
+    if (n == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        arr = xrealloc(arr, *cap * sz);
+    }
+    memmove((char *)arr + (i + 1) * sz, (char *)arr + i * sz, (n - i) * sz);
+    return arr;
+}
+
+static void slot_close(void *arr, size_t n, size_t i, size_t sz)
+{
+    memmove((char *)arr + i * sz, (char *)arr + (i + 1) * sz, (n - i - 1) * sz);
+}
+
 static char *copy_name(const void *p, size_t len)
 {
     char *s = xmalloc(len + 1);
@@ -224,11 +246,7 @@ cg_consumer *cg_consumer_get(cg_group *g, const void *name, size_t len, int64_t 
     size_t i = bisect_cons(g->cons, g->ncons, name, len, &found);
     if (created) *created = !found;
     if (found) return g->cons[i];
-    if (g->ncons == g->capcons) {
-        g->capcons = g->capcons ? g->capcons * 2 : 4;
-        g->cons = xrealloc(g->cons, g->capcons * sizeof *g->cons);
-    }
-    memmove(g->cons + i + 1, g->cons + i, (g->ncons - i) * sizeof *g->cons);
+    g->cons = slot_open(g->cons, &g->capcons, g->ncons, i, sizeof *g->cons);
     cg_consumer *c = xcalloc(1, sizeof *c);
     c->name = copy_name(name, len);
     c->nlen = len;
@@ -259,7 +277,7 @@ size_t cg_consumer_delete(cg_group *g, cg_consumer *c)
     int found;
     size_t i = bisect_cons(g->cons, g->ncons, c->name, c->nlen, &found);
     if (found) {
-        memmove(g->cons + i, g->cons + i + 1, (g->ncons - i - 1) * sizeof *g->cons);
+        slot_close(g->cons, g->ncons, i, sizeof *g->cons);
         g->ncons--;
     }
     consumer_free(c);
@@ -270,8 +288,8 @@ size_t cg_consumer_delete(cg_group *g, cg_consumer *c)
 
 cg_nack *cg_pel_find(const cg_group *g, stream_id id)
 {
-    cg_node *n = tree_seek(&g->pel, id, GOFF);
-    return n && st_id_cmp(G2N(n)->id, id) == 0 ? G2N(n) : NULL;
+    cg_nack *k = cg_pel_seek(g, id);
+    return k && st_id_cmp(k->id, id) == 0 ? k : NULL;
 }
 
 cg_nack *cg_pel_add(cg_group *g, cg_consumer *owner, stream_id id, int64_t time, uint64_t count)
@@ -301,41 +319,12 @@ void cg_pel_remove(cg_group *g, cg_nack *n)
     xfree(n);
 }
 
-cg_nack *cg_pel_seek(const cg_group *g, stream_id id)
-{
-    cg_node *n = tree_seek(&g->pel, id, GOFF);
-    return n ? G2N(n) : NULL;
-}
-
-cg_nack *cg_pel_next(const cg_nack *k)
-{
-    cg_node *n = tree_next(&k->gnode);
-    return n ? G2N(n) : NULL;
-}
-
-cg_nack *cg_pel_first(const cg_group *g)
-{
-    cg_node *n = tree_first(&g->pel);
-    return n ? G2N(n) : NULL;
-}
-
-cg_nack *cg_pel_last(const cg_group *g)
-{
-    cg_node *n = tree_last(&g->pel);
-    return n ? G2N(n) : NULL;
-}
-
-cg_nack *cg_cpel_seek(const cg_consumer *c, stream_id id)
-{
-    cg_node *n = tree_seek(&c->pel, id, COFF);
-    return n ? C2N(n) : NULL;
-}
-
-cg_nack *cg_cpel_next(const cg_nack *k)
-{
-    cg_node *n = tree_next(&k->cnode);
-    return n ? C2N(n) : NULL;
-}
+cg_nack *cg_pel_seek(const cg_group *g, stream_id id) { return gnack(tree_seek(&g->pel, id, GOFF)); }
+cg_nack *cg_pel_next(const cg_nack *k) { return gnack(tree_next(&k->gnode)); }
+cg_nack *cg_pel_first(const cg_group *g) { return gnack(tree_first(&g->pel)); }
+cg_nack *cg_pel_last(const cg_group *g) { return gnack(tree_last(&g->pel)); }
+cg_nack *cg_cpel_seek(const cg_consumer *c, stream_id id) { return cnack(tree_seek(&c->pel, id, COFF)); }
+cg_nack *cg_cpel_next(const cg_nack *k) { return cnack(tree_next(&k->cnode)); }
 
 /* ---- groups ------------------------------------------------------------- */
 
@@ -386,11 +375,7 @@ cg_group *cg_create(cgroups *gs, const void *name, size_t len, stream_id last_id
     int found;
     size_t i = bisect_groups(gs->v, gs->n, name, len, &found);
     if (found) return NULL;
-    if (gs->n == gs->cap) {
-        gs->cap = gs->cap ? gs->cap * 2 : 4;
-        gs->v = xrealloc(gs->v, gs->cap * sizeof *gs->v);
-    }
-    memmove(gs->v + i + 1, gs->v + i, (gs->n - i) * sizeof *gs->v);
+    gs->v = slot_open(gs->v, &gs->cap, gs->n, i, sizeof *gs->v);
     cg_group *g = xcalloc(1, sizeof *g);
     g->name = copy_name(name, len);
     g->nlen = len;
@@ -408,7 +393,7 @@ int cg_destroy(cgroups *gs, const void *name, size_t len)
     size_t i = bisect_groups(gs->v, gs->n, name, len, &found);
     if (!found) return 0;
     group_free(gs->v[i]);
-    memmove(gs->v + i, gs->v + i + 1, (gs->n - i - 1) * sizeof *gs->v);
+    slot_close(gs->v, gs->n, i, sizeof *gs->v);
     gs->n--;
     return 1;
 }
