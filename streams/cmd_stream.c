@@ -42,49 +42,9 @@
 
 #define XREAD_BLOCKED_DEFAULT_COUNT 1000
 
-static const char ERR_INVALID_ID[] = "ERR Invalid stream ID specified as stream command argument";
+/* ---- helpers (parsing and entry replies: stream_obj.h) ---------------- */
 
-/* ---- helpers ---------------------------------------------------------- */
-
-static void reply_id(session *c, stream_id id)
-{
-    char buf[ST_ID_STR_MAX];
-    size_t n = st_id_format(id, buf);
-    reply_bulk(c, buf, n);
-}
-
-/* parse_id: Redis's streamParseIDOrReply (strict: streamParseStrictIDOrReply,
- * where "-" and "+" are refused).  0, or -1 after replying the error. */
-static int parse_id(session *c, const char *arg, uint64_t missing_seq, int strict, stream_id *id)
-{
-    if (st_id_parse(arg, sbuf_len(arg), missing_seq, strict, id, NULL) != 0) {
-        reply_error(c, ERR_INVALID_ID);
-        return -1;
-    }
-    return 0;
-}
-
-/* parse_ll: Redis's getLongLongFromObjectOrReply. */
-static int parse_ll(session *c, const char *arg, long long *v)
-{
-    if (!str_to_ll(arg, sbuf_len(arg), v)) {
-        reply_err_notint(c);
-        return -1;
-    }
-    return 0;
-}
-
-/* reply_entry: [id, [f1, v1, ...]] for the iterator's current entry. */
-static void reply_entry(session *c, stream_id id, const st_iter *it)
-{
-    reply_array(c, 2);
-    reply_id(c, id);
-    reply_array(c, (long)(2 * it->nf));
-    for (size_t i = 0; i < it->nf; i++) {
-        reply_bulk(c, it->fv[i].name, it->fv[i].nlen);
-        reply_bulk(c, it->fv[i].val, it->fv[i].vlen);
-    }
-}
+static void reply_zero(session *c) { reply_int(c, 0); }
 
 /* reply_range replies the entries with start <= ID <= end (descending if
  * rev) as an array, at most count of them (0 = all); returns how many. */
@@ -97,7 +57,7 @@ static long reply_range(session *c, const stream *st, stream_id start, stream_id
         stream_id id;
         st_iter_init(&it, st, start, end, rev);
         while ((count == 0 || n < count) && st_iter_next(&it, &id)) {
-            reply_entry(c, id, &it);
+            stream_reply_entry(c, id, &it);
             n++;
         }
         st_iter_done(&it);
@@ -158,18 +118,18 @@ static int parse_add_trim(session *c, trim_args *a, int xadd)
                 i++;
             }
             if (maxlen) {
-                if (parse_ll(c, av->argv[i + 1], &a->maxlen) < 0) return -1;
+                if (stream_parse_ll(c, av->argv[i + 1], &a->maxlen, NULL) < 0) return -1;
                 if (a->maxlen < 0) {
                     reply_error(c, "ERR The MAXLEN argument must be >= 0.");
                     return -1;
                 }
-            } else if (parse_id(c, av->argv[i + 1], 0, 1, &a->minid) < 0) {
+            } else if (stream_parse_id(c, av->argv[i + 1], 0, 1, &a->minid) < 0) {
                 return -1;
             }
             i++;
             a->strategy = maxlen ? TRIM_MAXLEN : TRIM_MINID;
         } else if (!strcasecmp(opt, "limit") && moreargs) {
-            if (parse_ll(c, av->argv[i + 1], &a->limit) < 0) return -1;
+            if (stream_parse_ll(c, av->argv[i + 1], &a->limit, NULL) < 0) return -1;
             if (a->limit < 0) {
                 reply_error(c, "ERR The LIMIT argument must be >= 0.");
                 return -1;
@@ -180,7 +140,7 @@ static int parse_add_trim(session *c, trim_args *a, int xadd)
             a->nomkstream = 1;
         } else if (xadd) {
             if (st_id_parse(opt, sbuf_len(opt), 0, 1, &a->id, &a->seq_given) != 0) {
-                reply_error(c, ERR_INVALID_ID);
+                reply_error(c, STREAM_ERR_INVALID_ID);
                 return -1;
             }
             a->id_given = 1;
@@ -338,7 +298,7 @@ void cmd_xadd(session *c)
     xfree(lens);
     if (fresh) db_add(srv, c->db, key, fresh);
 
-    reply_id(c, id);
+    stream_reply_id(c, id);
     touched(c, key, 1);
     notify_keyspace_event(srv, NOTIFY_STREAM, "xadd", key, c->dbid);
 
@@ -359,16 +319,8 @@ void cmd_xtrim(session *c)
     trim_args a;
     if (parse_add_trim(c, &a, 0) < 0) return;
     const char *key = c->args.argv[1];
-    int wrong;
-    stream_value *sv = stream_lookup_write(c, (sbuf)key, &wrong);
-    if (wrong) {
-        reply_err_wrongtype(c);
-        return;
-    }
-    if (!sv) {
-        reply_int(c, 0);
-        return;
-    }
+    stream_value *sv = stream_lookup_write_or_reply(c, (sbuf)key, reply_zero);
+    if (!sv) return;
     uint64_t removed = do_trim(sv->s, &a);
     if (removed) {
         notify_keyspace_event(c->srv, NOTIFY_STREAM, "xtrim", key, c->dbid);
@@ -398,46 +350,20 @@ void cmd_xlen(session *c)
     reply_int(c, sv ? (long long)sv->s->length : 0);
 }
 
-/* parse_interval: an XRANGE bound, "(" for exclusive (then strict).  0, or
- * -1 after replying. */
-static int parse_interval(session *c, const char *arg, uint64_t missing_seq, stream_id *id, int *exclusive)
-{
-    size_t len = sbuf_len(arg);
-    *exclusive = 0;
-    if (len > 1 && arg[0] == '(') {
-        *exclusive = 1;
-        if (st_id_parse(arg + 1, len - 1, missing_seq, 1, id, NULL) != 0) {
-            reply_error(c, ERR_INVALID_ID);
-            return -1;
-        }
-        return 0;
-    }
-    return parse_id(c, arg, missing_seq, 0, id);
-}
-
 static void xrange_generic(session *c, int rev)
 {
     argv_t *av = &c->args;
     const char *startarg = rev ? av->argv[3] : av->argv[2];
     const char *endarg = rev ? av->argv[2] : av->argv[3];
     stream_id start, end;
-    int startex, endex;
     long long count = -1;
 
-    if (parse_interval(c, startarg, 0, &start, &startex) < 0) return;
-    if (startex && st_id_incr(&start) != 0) {
-        reply_error(c, "ERR invalid start ID for the interval");
-        return;
-    }
-    if (parse_interval(c, endarg, UINT64_MAX, &end, &endex) < 0) return;
-    if (endex && st_id_decr(&end) != 0) {
-        reply_error(c, "ERR invalid end ID for the interval");
-        return;
-    }
+    if (stream_parse_bound(c, startarg, 0, &start) < 0) return;
+    if (stream_parse_bound(c, endarg, 1, &end) < 0) return;
     for (int j = 4; j < av->argc; j++) {
         int additional = av->argc - j - 1;
         if (!strcasecmp(av->argv[j], "count") && additional >= 1) {
-            if (parse_ll(c, av->argv[j + 1], &count) < 0) return;
+            if (stream_parse_ll(c, av->argv[j + 1], &count, NULL) < 0) return;
             if (count < 0) count = 0;
             j++;
         } else {
@@ -445,16 +371,8 @@ static void xrange_generic(session *c, int rev)
             return;
         }
     }
-    int wrong;
-    stream_value *sv = stream_lookup_read(c, av->argv[1], &wrong);
-    if (wrong) {
-        reply_err_wrongtype(c);
-        return;
-    }
-    if (!sv) {
-        reply_empty_array(c);
-        return;
-    }
+    stream_value *sv = stream_lookup_read_or_reply(c, av->argv[1], reply_empty_array);
+    if (!sv) return;
     if (count == 0) {
         reply_null_array(c);
         return;
@@ -475,21 +393,13 @@ void cmd_xdel(session *c)
 {
     argv_t *av = &c->args;
     const char *key = av->argv[1];
-    int wrong;
-    stream_value *sv = stream_lookup_write(c, (sbuf)key, &wrong);
-    if (wrong) {
-        reply_err_wrongtype(c);
-        return;
-    }
-    if (!sv) {
-        reply_int(c, 0);
-        return;
-    }
+    stream_value *sv = stream_lookup_write_or_reply(c, (sbuf)key, reply_zero);
+    if (!sv) return;
     /* All IDs are checked before any is deleted, so an error changes nothing. */
     int nids = av->argc - 2;
     stream_id *ids = xmalloc((size_t)nids * sizeof *ids);
     for (int j = 0; j < nids; j++) {
-        if (parse_id(c, av->argv[2 + j], 0, 1, &ids[j]) < 0) {
+        if (stream_parse_id(c, av->argv[2 + j], 0, 1, &ids[j]) < 0) {
             xfree(ids);
             return;
         }
@@ -513,19 +423,19 @@ void cmd_xsetid(session *c)
     const char *key = av->argv[1];
     stream_id id, maxdel = ST_ID_MIN;
     long long added = -1;
-    if (parse_id(c, av->argv[2], 0, 1, &id) < 0) return;
+    if (stream_parse_id(c, av->argv[2], 0, 1, &id) < 0) return;
     for (int i = 3; i < av->argc;) {
         int moreargs = av->argc - 1 - i;
         const char *opt = av->argv[i];
         if (!strcasecmp(opt, "entriesadded") && moreargs) {
-            if (parse_ll(c, av->argv[i + 1], &added) < 0) return;
+            if (stream_parse_ll(c, av->argv[i + 1], &added, NULL) < 0) return;
             if (added < 0) {
                 reply_error(c, "ERR entries_added must be positive");
                 return;
             }
             i += 2;
         } else if (!strcasecmp(opt, "maxdeletedid") && moreargs) {
-            if (parse_id(c, av->argv[i + 1], 0, 1, &maxdel) < 0) return;
+            if (stream_parse_id(c, av->argv[i + 1], 0, 1, &maxdel) < 0) return;
             if (st_id_cmp(id, maxdel) < 0) {
                 reply_error(c, "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
                 return;
@@ -536,16 +446,8 @@ void cmd_xsetid(session *c)
             return;
         }
     }
-    int wrong;
-    stream_value *sv = stream_lookup_write(c, (sbuf)key, &wrong);
-    if (wrong) {
-        reply_err_wrongtype(c);
-        return;
-    }
-    if (!sv) {
-        reply_err_nokey(c);
-        return;
-    }
+    stream_value *sv = stream_lookup_write_or_reply(c, (sbuf)key, reply_err_nokey);
+    if (!sv) return;
     stream *st = sv->s;
     if (st->length > 0) {
         stream_id top;
@@ -603,7 +505,7 @@ void cmd_xread(session *c)
             if (parse_block_ms(c, av->argv[i], &deadline) < 0) return;
         } else if (!strcasecmp(o, "count") && moreargs) {
             i++;
-            if (parse_ll(c, av->argv[i], &count) < 0) return;
+            if (stream_parse_ll(c, av->argv[i], &count, NULL) < 0) return;
             if (count < 0) count = 0;
         } else if (!strcasecmp(o, "streams") && moreargs) {
             streams_arg = i + 1;
@@ -653,7 +555,7 @@ void cmd_xread(session *c)
         } else if (!strcmp(arg, ">")) {
             reply_error(c, "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
             goto done;
-        } else if (parse_id(c, arg, 0, 1, &ids[k]) < 0) {
+        } else if (stream_parse_id(c, arg, 0, 1, &ids[k]) < 0) {
             goto done;
         }
     }
@@ -676,15 +578,12 @@ void cmd_xread(session *c)
             stream_last_entry_id(sv->s, &top);
             if (st_id_cmp(top, start) <= 0) continue;
         }
-        if (!served++) h = reply_defer(c);
-        if (c->resp == 2) reply_array(c, 2);
-        reply_bulk_sbuf(c, av->argv[streams_arg + k]);
+        stream_reply_read_key(c, &h, &served, av->argv[streams_arg + k]);
         st_id_incr(&start);
         reply_range(c, sv->s, start, ST_ID_MAX, count, 0);
     }
     if (served) {
-        if (c->resp == 2) reply_set_array_len(c, h, served);
-        else reply_set_map_len(c, h, served);
+        stream_reply_read_done(c, h, served);
         goto done;
     }
     if (deadline == -1 || !block_allowed(c)) {
@@ -711,7 +610,7 @@ static void reply_first_or_last(session *c, const stream *st, int last)
     st_iter it;
     stream_id id;
     st_iter_init(&it, st, ST_ID_MIN, ST_ID_MAX, last);
-    if (st_iter_next(&it, &id)) reply_entry(c, id, &it);
+    if (st_iter_next(&it, &id)) stream_reply_entry(c, id, &it);
     else reply_null(c);
     st_iter_done(&it);
 }
@@ -720,16 +619,8 @@ static void reply_first_or_last(session *c, const stream *st, int last)
 void cmd_xinfo_stream(session *c)
 {
     argv_t *av = &c->args;
-    int wrong;
-    stream_value *sv = stream_lookup_read(c, av->argv[2], &wrong);
-    if (wrong) {
-        reply_err_wrongtype(c);
-        return;
-    }
-    if (!sv) {
-        reply_err_nokey(c);
-        return;
-    }
+    stream_value *sv = stream_lookup_read_or_reply(c, av->argv[2], reply_err_nokey);
+    if (!sv) return;
     int full = 0;
     long long count = 10;
     int argc = av->argc - 3;
@@ -740,7 +631,7 @@ void cmd_xinfo_stream(session *c)
             return;
         }
         if (argc == 3) {
-            if (parse_ll(c, av->argv[5], &count) < 0) return;
+            if (stream_parse_ll(c, av->argv[5], &count, NULL) < 0) return;
             if (count < 0) count = 10;
         }
         full = 1;
@@ -759,13 +650,13 @@ void cmd_xinfo_stream(session *c)
     reply_bulk_cstr(c, "radix-tree-nodes");
     reply_int(c, (long long)stream_radix_nodes(st));
     reply_bulk_cstr(c, "last-generated-id");
-    reply_id(c, st->last_id);
+    stream_reply_id(c, st->last_id);
     reply_bulk_cstr(c, "max-deleted-entry-id");
-    reply_id(c, st->max_deleted_id);
+    stream_reply_id(c, st->max_deleted_id);
     reply_bulk_cstr(c, "entries-added");
     reply_int(c, (long long)st->entries_added);
     reply_bulk_cstr(c, "recorded-first-entry-id");
-    reply_id(c, first);
+    stream_reply_id(c, first);
     if (!full) {
         reply_bulk_cstr(c, "groups");
         reply_int(c, (long long)stream_groups_count(sv->groups));

@@ -37,67 +37,12 @@
 #include <string.h>
 #include <strings.h>
 
-#define ERR_BAD_ID "ERR Invalid stream ID specified as stream command argument"
 /* Entries a blocked XREADGROUP without COUNT gets when served (Redis's). */
 #define XREADGROUP_BLOCKED_COUNT 1000
 
-/* ---- small helpers -------------------------------------------------------- */
+/* ---- small helpers (ID / integer parsing, entry replies: stream_obj.h) ---- */
 
 static int arg_is(sbuf a, const char *s) { return !strcasecmp(a, s); }
-
-/* parse_id: an ID argument as Redis's streamParse(Strict)IDOrReply. */
-static int parse_id(session *c, sbuf arg, uint64_t missing_seq, int strict, stream_id *id)
-{
-    if (st_id_parse(arg, sbuf_len(arg), missing_seq, strict, id, NULL) != 0) {
-        if (c) reply_error(c, ERR_BAD_ID);
-        return -1;
-    }
-    return 0;
-}
-
-/* parse_interval_id: as parse_id, but "(id" is exclusive when exclude is given. */
-static int parse_interval_id(session *c, sbuf arg, int *exclude, uint64_t missing_seq, stream_id *id)
-{
-    size_t n = sbuf_len(arg);
-    if (exclude) *exclude = 0;
-    if (exclude && n > 1 && arg[0] == '(') {
-        if (st_id_parse(arg + 1, n - 1, missing_seq, 1, id, NULL) != 0) {
-            reply_error(c, ERR_BAD_ID);
-            return -1;
-        }
-        *exclude = 1;
-        return 0;
-    }
-    return parse_id(c, arg, missing_seq, 0, id);
-}
-
-static int parse_ll(session *c, sbuf arg, long long *v, const char *err)
-{
-    if (!str_to_ll(arg, sbuf_len(arg), v)) {
-        if (err) reply_error(c, err);
-        else reply_err_notint(c);
-        return -1;
-    }
-    return 0;
-}
-
-static void reply_id(session *c, stream_id id)
-{
-    char buf[ST_ID_STR_MAX];
-    reply_bulk(c, buf, st_id_format(id, buf));
-}
-
-/* reply_cur_entry replies [id, [f1, v1, ...]] for the iterator's entry. */
-static void reply_cur_entry(session *c, const st_iter *it, stream_id id)
-{
-    reply_array(c, 2);
-    reply_id(c, id);
-    reply_array(c, (long)(it->nf * 2));
-    for (size_t i = 0; i < it->nf; i++) {
-        reply_bulk(c, it->fv[i].name, it->fv[i].nlen);
-        reply_bulk(c, it->fv[i].val, it->fv[i].vlen);
-    }
-}
 
 /* reply_entry replies entry id if it exists (1), else nothing (0). */
 static int reply_entry(session *c, const stream *s, stream_id id)
@@ -106,7 +51,7 @@ static int reply_entry(session *c, const stream *s, stream_id id)
     stream_id got;
     st_iter_init(&it, s, id, id, 0);
     int ok = st_iter_next(&it, &got);
-    if (ok) reply_cur_entry(c, &it, got);
+    if (ok) stream_reply_entry(c, got, &it);
     st_iter_done(&it);
     return ok;
 }
@@ -393,7 +338,7 @@ void stream_groups_reply_full(struct session *c, const stream_value *sv, long lo
         reply_bulk_cstr(c, "name");
         reply_bulk(c, g->name, g->nlen);
         reply_bulk_cstr(c, "last-delivered-id");
-        reply_id(c, g->last_id);
+        stream_reply_id(c, g->last_id);
         reply_bulk_cstr(c, "entries-read");
         reply_entries_read(c, g);
         reply_bulk_cstr(c, "lag");
@@ -405,7 +350,7 @@ void stream_groups_reply_full(struct session *c, const stream_value *sv, long lo
         void *h = reply_defer(c);
         for (const cg_nack *k = cg_pel_first(g); k && (!count || n < count); k = cg_pel_next(k), n++) {
             reply_array(c, 4);
-            reply_id(c, k->id);
+            stream_reply_id(c, k->id);
             reply_bulk(c, k->owner->name, k->owner->nlen);
             reply_int(c, k->delivery_time);
             reply_int(c, (long long)k->delivery_count);
@@ -428,7 +373,7 @@ void stream_groups_reply_full(struct session *c, const stream_value *sv, long lo
             for (const cg_nack *k = cg_cpel_seek(cs, ST_ID_MIN); k && (!count || m < count);
                  k = cg_cpel_next(k), m++) {
                 reply_array(c, 3);
-                reply_id(c, k->id);
+                stream_reply_id(c, k->id);
                 reply_int(c, k->delivery_time);
                 reply_int(c, (long long)k->delivery_count);
             }
@@ -472,7 +417,7 @@ static int xgroup_prepare(session *c, int create, int setid, int need_group, int
                 *mk = 1;
                 i++;
             } else if (arg_is(a->argv[i], "ENTRIESREAD") && i + 1 < a->argc) {
-                if (parse_ll(c, a->argv[i + 1], entries_read, NULL) < 0) return -1;
+                if (stream_parse_ll(c, a->argv[i + 1], entries_read, NULL) < 0) return -1;
                 if (*entries_read < 0 && *entries_read != CG_ENTRIES_READ_UNKNOWN) {
                     reply_error(c, "ERR value for ENTRIESREAD must be positive or -1");
                     return -1;
@@ -525,7 +470,7 @@ void cmd_xgroup_create(session *c)
     stream_id id;
     if (!strcmp(a->argv[4], "$")) {
         id = sv ? sv->s->last_id : ST_ID_MIN;
-    } else if (parse_id(c, a->argv[4], 0, 1, &id) < 0) {
+    } else if (stream_parse_id(c, a->argv[4], 0, 1, &id) < 0) {
         return;
     }
     if (!sv) {
@@ -559,7 +504,7 @@ void cmd_xgroup_setid(session *c)
     }
     stream_id id;
     if (!strcmp(a->argv[4], "$")) id = sv->s->last_id;
-    else if (parse_id(c, a->argv[4], 0, 0, &id) < 0) return;
+    else if (stream_parse_id(c, a->argv[4], 0, 0, &id) < 0) return;
     g->last_id = id;
     g->entries_read = er;
     reply_ok(c);
@@ -642,7 +587,7 @@ void cmd_xgroup_setdlq(session *c)
     }
     long long max = 0;
     if (a->argc == 6) {
-        if (parse_ll(c, a->argv[5], &max, NULL) < 0) return;
+        if (stream_parse_ll(c, a->argv[5], &max, NULL) < 0) return;
         if (max < 1) {
             reply_error(c, "ERR max-deliveries must be a positive integer");
             return;
@@ -714,10 +659,10 @@ void cmd_xack(session *c)
     }
     stream_id id;
     for (int j = 3; j < a->argc; j++)
-        if (parse_id(c, a->argv[j], 0, 1, &id) < 0) return;
+        if (stream_parse_id(c, a->argv[j], 0, 1, &id) < 0) return;
     long long acked = 0;
     for (int j = 3; j < a->argc; j++) {
-        parse_id(NULL, a->argv[j], 0, 1, &id);
+        stream_parse_id(NULL, a->argv[j], 0, 1, &id);
         cg_nack *k = cg_pel_find(g, id);
         if (k) {
             cg_pel_remove(g, k);
@@ -744,27 +689,19 @@ void cmd_xpending(session *c)
         return;
     }
     if (a->argc >= 6) {
-        int si = 3, ex;
+        int si = 3;
         if (arg_is(a->argv[3], "IDLE")) {
-            if (parse_ll(c, a->argv[4], &minidle, NULL) < 0) return;
+            if (stream_parse_ll(c, a->argv[4], &minidle, NULL) < 0) return;
             if (a->argc < 8) {
                 reply_err_syntax(c);
                 return;
             }
             si += 2;
         }
-        if (parse_ll(c, a->argv[si + 2], &count, NULL) < 0) return;
+        if (stream_parse_ll(c, a->argv[si + 2], &count, NULL) < 0) return;
         if (count < 0) count = 0;
-        if (parse_interval_id(c, a->argv[si], &ex, 0, &start) < 0) return;
-        if (ex && st_id_incr(&start) != 0) {
-            reply_error(c, "ERR invalid start ID for the interval");
-            return;
-        }
-        if (parse_interval_id(c, a->argv[si + 1], &ex, UINT64_MAX, &end) < 0) return;
-        if (ex && st_id_decr(&end) != 0) {
-            reply_error(c, "ERR invalid end ID for the interval");
-            return;
-        }
+        if (stream_parse_bound(c, a->argv[si], 0, &start) < 0) return;
+        if (stream_parse_bound(c, a->argv[si + 1], 1, &end) < 0) return;
         if (si + 3 < a->argc) cname = a->argv[si + 3];
     }
     int wrongtype;
@@ -787,8 +724,8 @@ void cmd_xpending(session *c)
             reply_null_array(c);
             return;
         }
-        reply_id(c, cg_pel_first(g)->id);
-        reply_id(c, cg_pel_last(g)->id);
+        stream_reply_id(c, cg_pel_first(g)->id);
+        stream_reply_id(c, cg_pel_last(g)->id);
         long n = 0;
         void *h = reply_defer(c);
         for (size_t i = 0; i < g->ncons; i++) {
@@ -819,7 +756,7 @@ void cmd_xpending(session *c)
         n++;
         count--;
         reply_array(c, 4);
-        reply_id(c, k->id);
+        stream_reply_id(c, k->id);
         reply_bulk(c, k->owner->name, k->owner->nlen);
         reply_int(c, idle < 0 ? 0 : idle);
         reply_int(c, (long long)k->delivery_count);
@@ -849,7 +786,7 @@ static long serve_new(session *c, stream_value *sv, sbuf key, cg_group *g, cg_co
     st_iter_init(&it, sv->s, start, ST_ID_MAX, 0);
     while ((!count || n < count) && st_iter_next(&it, &id)) {
         cg_advance(sv->s, g, id);
-        reply_cur_entry(c, &it, id);
+        stream_reply_entry(c, id, &it);
         n++;
         if (noack) continue;
         cg_nack *k = cg_pel_find(g, id);
@@ -891,7 +828,7 @@ static void serve_history(session *c, stream_value *sv, sbuf key, cg_group *g, c
             emit_claim(c, key, sbuf_len(key), g, k);
         } else {
             reply_array(c, 2);
-            reply_id(c, k->id);
+            stream_reply_id(c, k->id);
             reply_null_array(c);
         }
         n++;
@@ -917,7 +854,7 @@ void cmd_xreadgroup(session *c)
         if (arg_is(o, "BLOCK") && more) {
             i++;
             long long ms;
-            if (parse_ll(c, a->argv[i], &ms, "ERR timeout is not an integer or out of range") < 0) return;
+            if (stream_parse_ll(c, a->argv[i], &ms, "ERR timeout is not an integer or out of range") < 0) return;
             if (ms < 0) {
                 reply_error(c, "ERR timeout is negative");
                 return;
@@ -932,7 +869,7 @@ void cmd_xreadgroup(session *c)
             timeout = ms;
         } else if (arg_is(o, "COUNT") && more) {
             i++;
-            if (parse_ll(c, a->argv[i], &count, NULL) < 0) return;
+            if (stream_parse_ll(c, a->argv[i], &count, NULL) < 0) return;
             if (count < 0) count = 0;
         } else if (arg_is(o, "STREAMS") && more) {
             streams_arg = i + 1;
@@ -997,7 +934,7 @@ void cmd_xreadgroup(session *c)
             goto done;
         }
         hist[i] = strcmp(ida, ">") != 0;
-        if (hist[i] && parse_id(c, ida, 0, 1, &ids[i]) < 0) goto done;
+        if (hist[i] && stream_parse_id(c, ida, 0, 1, &ids[i]) < 0) goto done;
         /* Redis marks ">" as the maximum ID, so an explicit maximum ID reads as ">". */
         if (hist[i] && st_id_cmp(ids[i], ST_ID_MAX) == 0) hist[i] = 0;
         if (hist[i]) st_id_incr(&ids[i]);   /* exclusive: entries above the ID */
@@ -1022,16 +959,13 @@ void cmd_xreadgroup(session *c)
         if (!hist[i] && !fresh) continue;
         /* As Redis, the consumer is created (and seen) only when served. */
         cg_consumer *cons = get_consumer(c, key, g, cname, 1);
-        if (!served++) h = reply_defer(c);
-        if (c->resp == 2) reply_array(c, 2);
-        reply_bulk_sbuf(c, key);
+        stream_reply_read_key(c, &h, &served, key);
         if (hist[i]) serve_history(c, sv, key, g, cons, ids[i], count);
         else serve_new(c, sv, key, g, cons, count, noack);
         s->dirty++;
     }
     if (served) {
-        if (c->resp == 2) reply_set_array_len(c, h, served);
-        else reply_set_map_len(c, h, served);
+        stream_reply_read_done(c, h, served);
         goto done;
     }
     if (timeout != -1) {
@@ -1082,12 +1016,12 @@ void cmd_xclaim(session *c)
     if (!g) return;
     long long minidle, retrycount = -1, deliverytime = -1;
     int force = 0, justid = 0;
-    if (parse_ll(c, a->argv[4], &minidle, "ERR Invalid min-idle-time argument for XCLAIM") < 0) return;
+    if (stream_parse_ll(c, a->argv[4], &minidle, "ERR Invalid min-idle-time argument for XCLAIM") < 0) return;
     if (minidle < 0) minidle = 0;
     int j;
     stream_id id, lastid = ST_ID_MIN;
     for (j = 5; j < a->argc; j++)
-        if (parse_id(NULL, a->argv[j], 0, 1, &id) < 0) break;
+        if (stream_parse_id(NULL, a->argv[j], 0, 1, &id) < 0) break;
     int last_id_arg = j - 1;
     long long now = s->mstime;
     for (; j < a->argc; j++) {
@@ -1099,19 +1033,19 @@ void cmd_xclaim(session *c)
             justid = 1;
         } else if (arg_is(opt, "IDLE") && more) {
             j++;
-            if (parse_ll(c, a->argv[j], &deliverytime, "ERR Invalid IDLE option argument for XCLAIM") < 0) return;
+            if (stream_parse_ll(c, a->argv[j], &deliverytime, "ERR Invalid IDLE option argument for XCLAIM") < 0) return;
             /* now - idle; a negative idle past LLONG_MAX lands in the future: now below */
             if (__builtin_sub_overflow(now, deliverytime, &deliverytime)) deliverytime = LLONG_MAX;
         } else if (arg_is(opt, "TIME") && more) {
             j++;
-            if (parse_ll(c, a->argv[j], &deliverytime, "ERR Invalid TIME option argument for XCLAIM") < 0) return;
+            if (stream_parse_ll(c, a->argv[j], &deliverytime, "ERR Invalid TIME option argument for XCLAIM") < 0) return;
         } else if (arg_is(opt, "RETRYCOUNT") && more) {
             j++;
-            if (parse_ll(c, a->argv[j], &retrycount, "ERR Invalid RETRYCOUNT option argument for XCLAIM") < 0)
+            if (stream_parse_ll(c, a->argv[j], &retrycount, "ERR Invalid RETRYCOUNT option argument for XCLAIM") < 0)
                 return;
         } else if (arg_is(opt, "LASTID") && more) {
             j++;
-            if (parse_id(c, a->argv[j], 0, 1, &lastid) < 0) return;
+            if (stream_parse_id(c, a->argv[j], 0, 1, &lastid) < 0) return;
         } else {
             reply_errorf(c, "ERR Unrecognized XCLAIM option '%s'", opt);
             return;
@@ -1133,7 +1067,7 @@ void cmd_xclaim(session *c)
     long n = 0;
     void *h = reply_defer(c);
     for (j = 5; j <= last_id_arg; j++) {
-        parse_id(NULL, a->argv[j], 0, 1, &id);
+        stream_parse_id(NULL, a->argv[j], 0, 1, &id);
         cg_nack *k = cg_pel_find(g, id);
         if (!stream_exists(sv->s, id)) {
             if (k) {                       /* the entry is gone: drop it */
@@ -1157,7 +1091,7 @@ void cmd_xclaim(session *c)
         k->delivery_time = deliverytime;
         if (retrycount >= 0) k->delivery_count = (uint64_t)retrycount;
         else if (!justid) k->delivery_count++;
-        if (justid) reply_id(c, id);
+        if (justid) stream_reply_id(c, id);
         else if (!reply_entry(c, sv->s, id)) reply_null(c);
         n++;
         cons->active_time = now;
@@ -1178,15 +1112,10 @@ void cmd_xautoclaim(session *c)
     server *s = c->srv;
     long long minidle, count = 100;
     int justid = 0;
-    if (parse_ll(c, a->argv[4], &minidle, "ERR Invalid min-idle-time argument for XAUTOCLAIM") < 0) return;
+    if (stream_parse_ll(c, a->argv[4], &minidle, "ERR Invalid min-idle-time argument for XAUTOCLAIM") < 0) return;
     if (minidle < 0) minidle = 0;
     stream_id start;
-    int ex;
-    if (parse_interval_id(c, a->argv[5], &ex, 0, &start) < 0) return;
-    if (ex && st_id_incr(&start) != 0) {
-        reply_error(c, "ERR invalid start ID for the interval");
-        return;
-    }
+    if (stream_parse_bound(c, a->argv[5], 0, &start) < 0) return;
     for (int j = 6; j < a->argc; j++) {
         int more = a->argc - 1 - j;
         if (arg_is(a->argv[j], "COUNT") && more) {
@@ -1255,36 +1184,24 @@ void cmd_xautoclaim(session *c)
     }
     /* The cursor: the record after the last one examined, 0-0 at the end. */
     reply_array(c, 3);
-    reply_id(c, k ? k->id : ST_ID_MIN);
+    stream_reply_id(c, k ? k->id : ST_ID_MIN);
     reply_array(c, (long)nclaimed);
     for (size_t i = 0; i < nclaimed; i++) {
-        if (justid) reply_id(c, ids[i]);
+        if (justid) stream_reply_id(c, ids[i]);
         else if (!reply_entry(c, sv->s, ids[i])) reply_null(c);
     }
     reply_array(c, (long)ndel);
-    for (size_t i = 0; i < ndel; i++) reply_id(c, del[i]);
+    for (size_t i = 0; i < ndel; i++) stream_reply_id(c, del[i]);
     xfree(ids);
     xfree(del);
 }
 
 /* ---- XINFO GROUPS / CONSUMERS ---------------------------------------------- */
 
-static stream_value *xinfo_lookup(session *c)
-{
-    int wrongtype;
-    stream_value *sv = stream_lookup_read(c, c->args.argv[2], &wrongtype);
-    if (wrongtype) {
-        reply_err_wrongtype(c);
-        return NULL;
-    }
-    if (!sv) reply_err_nokey(c);
-    return sv;
-}
-
 /* XINFO GROUPS key */
 void cmd_xinfo_groups(session *c)
 {
-    stream_value *sv = xinfo_lookup(c);
+    stream_value *sv = stream_lookup_read_or_reply(c, c->args.argv[2], reply_err_nokey);
     if (!sv) return;
     const cgroups *gs = sv->groups;
     reply_array(c, gs ? (long)gs->n : 0);
@@ -1298,7 +1215,7 @@ void cmd_xinfo_groups(session *c)
         reply_bulk_cstr(c, "pending");
         reply_int(c, (long long)g->pel.count);
         reply_bulk_cstr(c, "last-delivered-id");
-        reply_id(c, g->last_id);
+        stream_reply_id(c, g->last_id);
         reply_bulk_cstr(c, "entries-read");
         reply_entries_read(c, g);
         reply_bulk_cstr(c, "lag");
@@ -1318,7 +1235,7 @@ void cmd_xinfo_groups(session *c)
 void cmd_xinfo_consumers(session *c)
 {
     argv_t *a = &c->args;
-    stream_value *sv = xinfo_lookup(c);
+    stream_value *sv = stream_lookup_read_or_reply(c, c->args.argv[2], reply_err_nokey);
     if (!sv) return;
     const cg_group *g = cg_find(sv->groups, a->argv[3], sbuf_len(a->argv[3]));
     if (!g) {

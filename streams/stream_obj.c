@@ -1,4 +1,5 @@
-/* stream_obj.c — the stream value type (OBJ_STREAM) and its shared lookups.
+/* stream_obj.c — the stream value type (OBJ_STREAM), its shared lookups, and
+ * the argument parsing and replies both command files use (stream_obj.h).
  *
  * An OBJ_STREAM object (encoding ENC_STREAM, OBJECT ENCODING "stream", TYPE
  * "stream") points at a stream_value: the entries (stream.h) and the
@@ -204,4 +205,92 @@ int stream_served_index(struct session *c, const sbuf *keys, int n)
     for (int i = 0; i < n; i++)
         if (sbuf_len(keys[i]) == sbuf_len(k) && !memcmp(keys[i], k, sbuf_len(k))) return i;
     return -1;
+}
+
+stream_value *stream_lookup_read_or_reply(struct session *c, sbuf key, void (*missing)(struct session *))
+{
+    int wrong;
+    stream_value *sv = stream_lookup_read(c, key, &wrong);
+    if (wrong) reply_err_wrongtype(c);
+    else if (!sv) missing(c);
+    return sv;
+}
+
+stream_value *stream_lookup_write_or_reply(struct session *c, sbuf key, void (*missing)(struct session *))
+{
+    int wrong;
+    stream_value *sv = stream_lookup_write(c, key, &wrong);
+    if (wrong) reply_err_wrongtype(c);
+    else if (!sv) missing(c);
+    return sv;
+}
+
+/* ---- argument parsing and replies ---------------------------------------- */
+
+int stream_parse_id(struct session *c, const char *arg, uint64_t missing_seq, int strict, stream_id *id)
+{
+    if (st_id_parse(arg, sbuf_len(arg), missing_seq, strict, id, NULL) != 0) {
+        if (c) reply_error(c, STREAM_ERR_INVALID_ID);
+        return -1;
+    }
+    return 0;
+}
+
+int stream_parse_bound(struct session *c, const char *arg, int end, stream_id *id)
+{
+    uint64_t missing_seq = end ? UINT64_MAX : 0;
+    size_t len = sbuf_len(arg);
+    if (len > 1 && arg[0] == '(') {   /* exclusive: strict, then one step inwards */
+        if (st_id_parse(arg + 1, len - 1, missing_seq, 1, id, NULL) != 0) {
+            reply_error(c, STREAM_ERR_INVALID_ID);
+            return -1;
+        }
+        if ((end ? st_id_decr(id) : st_id_incr(id)) != 0) {
+            reply_error(c, end ? "ERR invalid end ID for the interval" : "ERR invalid start ID for the interval");
+            return -1;
+        }
+        return 0;
+    }
+    return stream_parse_id(c, arg, missing_seq, 0, id);
+}
+
+int stream_parse_ll(struct session *c, const char *arg, long long *v, const char *err)
+{
+    if (!str_to_ll(arg, sbuf_len(arg), v)) {
+        if (err) reply_error(c, err);
+        else reply_err_notint(c);
+        return -1;
+    }
+    return 0;
+}
+
+void stream_reply_id(struct session *c, stream_id id)
+{
+    char buf[ST_ID_STR_MAX];
+    size_t n = st_id_format(id, buf);
+    reply_bulk(c, buf, n);
+}
+
+void stream_reply_entry(struct session *c, stream_id id, const st_iter *it)
+{
+    reply_array(c, 2);
+    stream_reply_id(c, id);
+    reply_array(c, (long)(2 * it->nf));
+    for (size_t i = 0; i < it->nf; i++) {
+        reply_bulk(c, it->fv[i].name, it->fv[i].nlen);
+        reply_bulk(c, it->fv[i].val, it->fv[i].vlen);
+    }
+}
+
+void stream_reply_read_key(struct session *c, void **h, long *served, const char *key)
+{
+    if (!(*served)++) *h = reply_defer(c);
+    if (c->resp == 2) reply_array(c, 2);
+    reply_bulk_sbuf(c, key);
+}
+
+void stream_reply_read_done(struct session *c, void *h, long served)
+{
+    if (c->resp == 2) reply_set_array_len(c, h, served);
+    else reply_set_map_len(c, h, served);
 }
