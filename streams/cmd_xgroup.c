@@ -124,17 +124,33 @@ static void emit_ack(session *c, const char *key, size_t klen, const cg_group *g
     eff_emit(c, &e);
 }
 
-/* XGROUP SETID key group id ENTRIESREAD n */
+/* group_form fills e with XGROUP <sub> key group <last id> ENTRIESREAD n,
+ * the group's read position: SETID as an effect, CREATE in the snapshot. */
+static void group_form(eff *e, const char *sub, const char *key, size_t klen, const cg_group *g)
+{
+    eff_str(e, "XGROUP");
+    eff_str(e, sub);
+    eff_add(e, key, klen);
+    eff_add(e, g->name, g->nlen);
+    eff_id(e, g->last_id);
+    eff_str(e, "ENTRIESREAD");
+    eff_ll(e, g->entries_read);
+}
+
+/* consumer_form fills e with XGROUP CREATECONSUMER key group consumer. */
+static void consumer_form(eff *e, const char *key, size_t klen, const cg_group *g, const cg_consumer *cons)
+{
+    eff_str(e, "XGROUP");
+    eff_str(e, "CREATECONSUMER");
+    eff_add(e, key, klen);
+    eff_add(e, g->name, g->nlen);
+    eff_add(e, cons->name, cons->nlen);
+}
+
 static void emit_setid(session *c, const char *key, size_t klen, const cg_group *g)
 {
     eff e = {0};
-    eff_str(&e, "XGROUP");
-    eff_str(&e, "SETID");
-    eff_add(&e, key, klen);
-    eff_add(&e, g->name, g->nlen);
-    eff_id(&e, g->last_id);
-    eff_str(&e, "ENTRIESREAD");
-    eff_ll(&e, g->entries_read);
+    group_form(&e, "SETID", key, klen, g);
     eff_emit(c, &e);
 }
 
@@ -142,12 +158,15 @@ static void emit_createconsumer(session *c, const char *key, size_t klen, const 
                                 const cg_consumer *cons)
 {
     eff e = {0};
-    eff_str(&e, "XGROUP");
-    eff_str(&e, "CREATECONSUMER");
-    eff_add(&e, key, klen);
-    eff_add(&e, g->name, g->nlen);
-    eff_add(&e, cons->name, cons->nlen);
+    consumer_form(&e, key, klen, g, cons);
     eff_emit(c, &e);
+}
+
+/* group_changed: the key's group state changed (dirty, keyspace event). */
+static void group_changed(session *c, const char *event, sbuf key)
+{
+    c->srv->dirty++;
+    notify_keyspace_event(c->srv, NOTIFY_STREAM, event, key, c->dbid);
 }
 
 /* get_consumer finds or creates a consumer for a command that emits its
@@ -159,8 +178,7 @@ static cg_consumer *get_consumer(session *c, sbuf key, cg_group *g, sbuf name, i
     cg_consumer *cons = cg_consumer_get(g, name, sbuf_len(name), c->srv->mstime, &created);
     cons->seen_time = c->srv->mstime;
     if (created) {
-        c->srv->dirty++;
-        notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-createconsumer", key, c->dbid);
+        group_changed(c, "xgroup-createconsumer", key);
         if (announce) emit_createconsumer(c, key, sbuf_len(key), g, cons);
     }
     return cons;
@@ -275,13 +293,7 @@ int stream_groups_rewrite(const stream_value *sv, const char *key, size_t klen,
     for (size_t i = 0; i < gs->n; i++) {
         const cg_group *g = gs->v[i];
         eff e = {0};
-        eff_str(&e, "XGROUP");
-        eff_str(&e, "CREATE");
-        eff_add(&e, key, klen);
-        eff_add(&e, g->name, g->nlen);
-        eff_id(&e, g->last_id);
-        eff_str(&e, "ENTRIESREAD");
-        eff_ll(&e, g->entries_read);
+        group_form(&e, "CREATE", key, klen, g);
         if (emit(priv, e.n, e.v, e.l) != 0) return -1;
         if (g->dlq_key) {
             eff d = {0};
@@ -295,11 +307,7 @@ int stream_groups_rewrite(const stream_value *sv, const char *key, size_t klen,
         }
         for (size_t j = 0; j < g->ncons; j++) {
             eff cc = {0};
-            eff_str(&cc, "XGROUP");
-            eff_str(&cc, "CREATECONSUMER");
-            eff_add(&cc, key, klen);
-            eff_add(&cc, g->name, g->nlen);
-            eff_add(&cc, g->cons[j]->name, g->cons[j]->nlen);
+            consumer_form(&cc, key, klen, g, g->cons[j]);
             if (emit(priv, cc.n, cc.v, cc.l) != 0) return -1;
         }
         for (const cg_nack *k = cg_pel_first(g); k; k = cg_pel_next(k)) {
@@ -398,27 +406,33 @@ static void reply_subcommand_error(session *c)
                  c->args.argv[1], up);
 }
 
+/* What xgroup_prepare found for an XGROUP subcommand (key argv[2], group argv[3]). */
+typedef struct xgroup_args {
+    stream_value *sv;            /* NULL only when MKSTREAM may create it */
+    cg_group *g;                 /* NULL if absent (and not needed) */
+    int mkstream;
+    long long entries_read;      /* ENTRIESREAD, else CG_ENTRIES_READ_UNKNOWN */
+} xgroup_args;
+
 /* xgroup_prepare does what every XGROUP subcommand but HELP shares, in
  * Redis's order: options (CREATE's MKSTREAM, CREATE/SETID's ENTRIESREAD),
  * the key's type, the key's existence, the group's (need_group).  Returns
- * 0 with *svp set (NULL only when MKSTREAM may create it), or -1 after
- * replying. */
-static int xgroup_prepare(session *c, int create, int setid, int need_group, int *mk,
-                          long long *entries_read, cg_group **gp, stream_value **svp)
+ * 0 with *x filled, or -1 after replying. */
+static int xgroup_prepare(session *c, int create, int setid, int need_group, xgroup_args *x)
 {
     argv_t *a = &c->args;
-    *svp = NULL;
-    *mk = 0;
-    *entries_read = CG_ENTRIES_READ_UNKNOWN;
-    *gp = NULL;
+    x->sv = NULL;
+    x->g = NULL;
+    x->mkstream = 0;
+    x->entries_read = CG_ENTRIES_READ_UNKNOWN;
     if (create || setid) {
         for (int i = 5; i < a->argc;) {
             if (create && arg_is(a->argv[i], "MKSTREAM")) {
-                *mk = 1;
+                x->mkstream = 1;
                 i++;
             } else if (arg_is(a->argv[i], "ENTRIESREAD") && i + 1 < a->argc) {
-                if (stream_parse_ll(c, a->argv[i + 1], entries_read, NULL) < 0) return -1;
-                if (*entries_read < 0 && *entries_read != CG_ENTRIES_READ_UNKNOWN) {
+                if (stream_parse_ll(c, a->argv[i + 1], &x->entries_read, NULL) < 0) return -1;
+                if (x->entries_read < 0 && x->entries_read != CG_ENTRIES_READ_UNKNOWN) {
                     reply_error(c, "ERR value for ENTRIESREAD must be positive or -1");
                     return -1;
                 }
@@ -435,21 +449,21 @@ static int xgroup_prepare(session *c, int create, int setid, int need_group, int
         reply_err_wrongtype(c);
         return -1;
     }
-    if (!*mk) {
+    if (!x->mkstream) {
         if (!sv) {
             reply_error(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you "
                            "may want to use the MKSTREAM option to create an empty stream automatically.");
             return -1;
         }
-        *gp = cg_find(sv->groups, a->argv[3], sbuf_len(a->argv[3]));
-        if (!*gp && need_group) {
+        x->g = cg_find(sv->groups, a->argv[3], sbuf_len(a->argv[3]));
+        if (!x->g && need_group) {
             reply_errorf(c, "NOGROUP No such consumer group '%s' for key name '%s'", a->argv[3], a->argv[2]);
             return -1;
         }
     } else if (sv) {
-        *gp = cg_find(sv->groups, a->argv[3], sbuf_len(a->argv[3]));
+        x->g = cg_find(sv->groups, a->argv[3], sbuf_len(a->argv[3]));
     }
-    *svp = sv;
+    x->sv = sv;
     return 0;
 }
 
@@ -458,15 +472,13 @@ void cmd_xgroup_create(session *c)
 {
     argv_t *a = &c->args;
     server *s = c->srv;
-    int mk;
-    long long er;
-    cg_group *g;
-    stream_value *sv;
-    if (xgroup_prepare(c, 1, 0, 0, &mk, &er, &g, &sv) < 0) return;
+    xgroup_args x;
+    if (xgroup_prepare(c, 1, 0, 0, &x) < 0) return;
     if (a->argc > 8) {                  /* Redis checks this after the shared part */
         reply_subcommand_error(c);
         return;
     }
+    stream_value *sv = x.sv;
     stream_id id;
     if (!strcmp(a->argv[4], "$")) {
         id = sv ? sv->s->last_id : ST_ID_MIN;
@@ -480,55 +492,46 @@ void cmd_xgroup_create(session *c)
         db_signal_modified(s, c->db, a->argv[2]);
     }
     if (!sv->groups) sv->groups = cg_set_new();
-    if (!cg_create(sv->groups, a->argv[3], sbuf_len(a->argv[3]), id, er)) {
+    if (!cg_create(sv->groups, a->argv[3], sbuf_len(a->argv[3]), id, x.entries_read)) {
         reply_error(c, "BUSYGROUP Consumer Group name already exists");
         return;
     }
     reply_ok(c);
-    s->dirty++;
-    notify_keyspace_event(s, NOTIFY_STREAM, "xgroup-create", a->argv[2], c->dbid);
+    group_changed(c, "xgroup-create", a->argv[2]);
 }
 
 /* XGROUP SETID key group <id|$> [ENTRIESREAD n] */
 void cmd_xgroup_setid(session *c)
 {
     argv_t *a = &c->args;
-    int mk;
-    long long er;
-    cg_group *g;
-    stream_value *sv;
-    if (xgroup_prepare(c, 0, 1, 1, &mk, &er, &g, &sv) < 0) return;
+    xgroup_args x;
+    if (xgroup_prepare(c, 0, 1, 1, &x) < 0) return;
     if (a->argc != 5 && a->argc != 7) {
         reply_subcommand_error(c);
         return;
     }
     stream_id id;
-    if (!strcmp(a->argv[4], "$")) id = sv->s->last_id;
+    if (!strcmp(a->argv[4], "$")) id = x.sv->s->last_id;
     else if (stream_parse_id(c, a->argv[4], 0, 0, &id) < 0) return;
-    g->last_id = id;
-    g->entries_read = er;
+    x.g->last_id = id;
+    x.g->entries_read = x.entries_read;
     reply_ok(c);
-    c->srv->dirty++;
-    notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-setid", a->argv[2], c->dbid);
+    group_changed(c, "xgroup-setid", a->argv[2]);
 }
 
 /* XGROUP DESTROY key group */
 void cmd_xgroup_destroy(session *c)
 {
     argv_t *a = &c->args;
-    int mk;
-    long long er;
-    cg_group *g;
-    stream_value *sv;
-    if (xgroup_prepare(c, 0, 0, 0, &mk, &er, &g, &sv) < 0) return;
-    if (!g) {
+    xgroup_args x;
+    if (xgroup_prepare(c, 0, 0, 0, &x) < 0) return;
+    if (!x.g) {
         reply_int(c, 0);
         return;
     }
-    cg_destroy(sv->groups, a->argv[3], sbuf_len(a->argv[3]));
+    cg_destroy(x.sv->groups, a->argv[3], sbuf_len(a->argv[3]));
     reply_int(c, 1);
-    c->srv->dirty++;
-    notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-destroy", a->argv[2], c->dbid);
+    group_changed(c, "xgroup-destroy", a->argv[2]);
     /* Wake XREADGROUP readers blocked on this group: they get NOGROUP. */
     block_signal_key_ready(c->srv, c->db, a->argv[2]);
 }
@@ -537,32 +540,23 @@ void cmd_xgroup_destroy(session *c)
 void cmd_xgroup_createconsumer(session *c)
 {
     argv_t *a = &c->args;
-    int mk;
-    long long er;
-    cg_group *g;
-    stream_value *sv;
-    if (xgroup_prepare(c, 0, 0, 1, &mk, &er, &g, &sv) < 0) return;
-    cg_consumer *cons = cg_consumer_create(g, a->argv[4], sbuf_len(a->argv[4]), c->srv->mstime);
+    xgroup_args x;
+    if (xgroup_prepare(c, 0, 0, 1, &x) < 0) return;
+    cg_consumer *cons = cg_consumer_create(x.g, a->argv[4], sbuf_len(a->argv[4]), c->srv->mstime);
     reply_int(c, cons ? 1 : 0);
-    if (cons) {
-        c->srv->dirty++;
-        notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-createconsumer", a->argv[2], c->dbid);
-    }
+    if (cons) group_changed(c, "xgroup-createconsumer", a->argv[2]);
 }
 
 /* XGROUP DELCONSUMER key group consumer */
 void cmd_xgroup_delconsumer(session *c)
 {
     argv_t *a = &c->args;
-    int mk;
-    long long er;
-    cg_group *g;
-    stream_value *sv;
-    if (xgroup_prepare(c, 0, 0, 1, &mk, &er, &g, &sv) < 0) return;
-    cg_consumer *cons = cg_consumer_find(g, a->argv[4], sbuf_len(a->argv[4]));
+    xgroup_args x;
+    if (xgroup_prepare(c, 0, 0, 1, &x) < 0) return;
+    cg_consumer *cons = cg_consumer_find(x.g, a->argv[4], sbuf_len(a->argv[4]));
     long long pending = 0;
     if (cons) {
-        pending = (long long)cg_consumer_delete(g, cons);
+        pending = (long long)cg_consumer_delete(x.g, cons);
         notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-delconsumer", a->argv[2], c->dbid);
     }
     reply_int(c, pending);
@@ -573,10 +567,7 @@ void cmd_xgroup_delconsumer(session *c)
 void cmd_xgroup_setdlq(session *c)
 {
     argv_t *a = &c->args;
-    int mk;
-    long long er;
-    cg_group *g;
-    stream_value *sv;
+    xgroup_args x;
     if (a->argc != 5 && a->argc != 6) {
         reply_subcommand_error(c);
         return;
@@ -598,20 +589,19 @@ void cmd_xgroup_setdlq(session *c)
         }
     }
     /* The group part first, so NOGROUP and missing keys read as for SETID. */
-    if (xgroup_prepare(c, 0, 0, 1, &mk, &er, &g, &sv) < 0) return;
+    if (xgroup_prepare(c, 0, 0, 1, &x) < 0) return;
     if (a->argc == 6) {
         obj *o = db_lookup_read(c->srv, c->db, a->argv[4], LOOKUP_NOTOUCH | LOOKUP_NONOTIFY);
         if (o && o->type != OBJ_STREAM) {
             reply_err_wrongtype(c);
             return;
         }
-        cg_set_dlq(g, a->argv[4], sbuf_len(a->argv[4]), (uint64_t)max);
+        cg_set_dlq(x.g, a->argv[4], sbuf_len(a->argv[4]), (uint64_t)max);
     } else {
-        cg_set_dlq(g, NULL, 0, 0);
+        cg_set_dlq(x.g, NULL, 0, 0);
     }
     reply_ok(c);
-    c->srv->dirty++;
-    notify_keyspace_event(c->srv, NOTIFY_STREAM, "xgroup-setdlq", a->argv[2], c->dbid);
+    group_changed(c, "xgroup-setdlq", a->argv[2]);
 }
 
 /* XGROUP HELP: Redis 7.0's text (SETDLQ is documented in docs/stream-groups.md). */
