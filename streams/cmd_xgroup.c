@@ -632,17 +632,41 @@ void cmd_xgroup_help(session *c)
 
 /* ---- XACK ----------------------------------------------------------------- */
 
-/* XACK key group id [id ...] */
-void cmd_xack(session *c)
+/* find_group looks up key argv[1]'s group argv[2] (XACK, XPENDING, XCLAIM,
+ * XAUTOCLAIM): 0 with *svp and *gp set (*gp NULL when the key or the group
+ * is missing), or -1 after replying WRONGTYPE. */
+static int find_group(session *c, stream_value **svp, cg_group **gp)
 {
     argv_t *a = &c->args;
     int wrongtype;
     stream_value *sv = stream_lookup_read(c, a->argv[1], &wrongtype);
     if (wrongtype) {
         reply_err_wrongtype(c);
-        return;
+        return -1;
     }
-    cg_group *g = sv ? cg_find(sv->groups, a->argv[2], sbuf_len(a->argv[2])) : NULL;
+    *svp = sv;
+    *gp = sv ? cg_find(sv->groups, a->argv[2], sbuf_len(a->argv[2])) : NULL;
+    return 0;
+}
+
+/* lookup_group is find_group for the commands that answer a missing key or
+ * group with NOGROUP: the group, or NULL after replying. */
+static cg_group *lookup_group(session *c, stream_value **svp)
+{
+    argv_t *a = &c->args;
+    cg_group *g;
+    if (find_group(c, svp, &g) < 0) return NULL;
+    if (!g) reply_errorf(c, "NOGROUP No such key '%s' or consumer group '%s'", a->argv[1], a->argv[2]);
+    return g;
+}
+
+/* XACK key group id [id ...] */
+void cmd_xack(session *c)
+{
+    argv_t *a = &c->args;
+    stream_value *sv;
+    cg_group *g;
+    if (find_group(c, &sv, &g) < 0) return;
     if (!g) {
         reply_int(c, 0);
         return;
@@ -694,17 +718,9 @@ void cmd_xpending(session *c)
         if (stream_parse_bound(c, a->argv[si + 1], 1, &end) < 0) return;
         if (si + 3 < a->argc) cname = a->argv[si + 3];
     }
-    int wrongtype;
-    stream_value *sv = stream_lookup_read(c, a->argv[1], &wrongtype);
-    if (wrongtype) {
-        reply_err_wrongtype(c);
-        return;
-    }
-    cg_group *g = sv ? cg_find(sv->groups, a->argv[2], sbuf_len(a->argv[2])) : NULL;
-    if (!g) {
-        reply_errorf(c, "NOGROUP No such key '%s' or consumer group '%s'", a->argv[1], a->argv[2]);
-        return;
-    }
+    stream_value *sv;
+    cg_group *g = lookup_group(c, &sv);
+    if (!g) return;
     if (justinfo) {
         reply_array(c, 4);
         reply_int(c, (long long)g->pel.count);
@@ -974,26 +990,6 @@ done:
 }
 
 /* ---- XCLAIM / XAUTOCLAIM -------------------------------------------------- */
-
-/* lookup_group finds key's group for XCLAIM / XAUTOCLAIM / XPENDING-style
- * commands, replying WRONGTYPE or NOGROUP when it cannot. */
-static cg_group *lookup_group(session *c, stream_value **svp)
-{
-    argv_t *a = &c->args;
-    int wrongtype;
-    stream_value *sv = stream_lookup_read(c, a->argv[1], &wrongtype);
-    if (wrongtype) {
-        reply_err_wrongtype(c);
-        return NULL;
-    }
-    cg_group *g = sv ? cg_find(sv->groups, a->argv[2], sbuf_len(a->argv[2])) : NULL;
-    if (!g) {
-        reply_errorf(c, "NOGROUP No such key '%s' or consumer group '%s'", a->argv[1], a->argv[2]);
-        return NULL;
-    }
-    *svp = sv;
-    return g;
-}
 
 /* XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms]
  *        [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID id] */
