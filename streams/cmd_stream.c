@@ -255,12 +255,7 @@ void cmd_xadd(session *c)
         sv = fresh->ptr;
     }
     stream *st = sv->s;
-    if (!fresh) {   /* budgets as configured now (CONFIG SET applies to the next block) */
-        long long mb = srv->cfg.stream_node_max_bytes;
-        st->max_bytes = mb < 0 ? 0 : mb > UINT32_MAX ? UINT32_MAX : (uint32_t)mb;
-        long long me = srv->cfg.stream_node_max_entries;
-        st->max_entries = me < 0 ? 0 : me > UINT32_MAX ? UINT32_MAX : (uint32_t)me;
-    }
+    if (!fresh) stream_obj_set_budgets(srv, st);   /* CONFIG SET applies to the next block */
     if (st->last_id.ms == UINT64_MAX && st->last_id.seq == UINT64_MAX) {
         reply_error(c, "ERR The stream has exhausted the last possible ID, unable to add more items");
         return;

@@ -163,18 +163,22 @@ const obj_type stream_obj_type = {
 
 /* ---- construction and lookups ----------------------------------------- */
 
+/* budget clamps a configured block budget to what a stream holds. */
+static uint32_t budget(long long v) { return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+
 obj *stream_obj_new(struct server *s)
 {
-    long long mb = s->cfg.stream_node_max_bytes;
-    long long me = s->cfg.stream_node_max_entries;
-    if (mb < 0) mb = 0;
-    if (mb > UINT32_MAX) mb = UINT32_MAX;
-    if (me < 0) me = 0;
-    if (me > UINT32_MAX) me = UINT32_MAX;
     stream_value *sv = xmalloc(sizeof *sv);
-    sv->s = stream_new((uint32_t)mb, (uint32_t)me);
+    sv->s = stream_new(0, 0);
+    stream_obj_set_budgets(s, sv->s);
     sv->groups = NULL;
     return obj_new(OBJ_STREAM, ENC_STREAM, sv);
+}
+
+void stream_obj_set_budgets(struct server *s, stream *st)
+{
+    st->max_bytes = budget(s->cfg.stream_node_max_bytes);
+    st->max_entries = budget(s->cfg.stream_node_max_entries);
 }
 
 static stream_value *check_stream(obj *o, int *wrongtype)

@@ -31,9 +31,14 @@ typedef struct stream_value {
 
 extern const obj_type stream_obj_type;   /* stream_obj.c */
 
-/* stream_value_new: an empty stream with the configured block budgets
+/* stream_obj_new: an empty stream with the configured block budgets
  * (stream-node-max-bytes / stream-node-max-entries) and no groups. */
 obj *stream_obj_new(struct server *s);
+
+/* stream_obj_set_budgets sets st's block budgets to the configured ones
+ * (clamped to 0..UINT32_MAX); XADD calls it on an existing stream so that
+ * a CONFIG SET applies from the next block on. */
+void stream_obj_set_budgets(struct server *s, stream *st);
 
 /* stream_lookup_write / stream_lookup_read find key in c's db: the
  * stream_value, or NULL with *wrongtype set (and nothing replied) when the
