@@ -504,12 +504,7 @@ void cmd_xread(session *c)
             if (count < 0) count = 0;
         } else if (!strcasecmp(o, "streams") && moreargs) {
             streams_arg = i + 1;
-            nstreams = av->argc - streams_arg;
-            if (nstreams % 2 != 0) {
-                reply_error(c, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
-                return;
-            }
-            nstreams /= 2;
+            if ((nstreams = stream_count_streams(c, streams_arg)) < 0) return;
             break;
         } else {
             reply_err_syntax(c);

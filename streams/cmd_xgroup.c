@@ -879,13 +879,7 @@ void cmd_xreadgroup(session *c)
             if (count < 0) count = 0;
         } else if (arg_is(o, "STREAMS") && more) {
             streams_arg = i + 1;
-            nstreams = a->argc - streams_arg;
-            if (nstreams % 2) {
-                reply_error(c, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
-                               "specified.");
-                return;
-            }
-            nstreams /= 2;
+            if ((nstreams = stream_count_streams(c, streams_arg)) < 0) return;
             break;
         } else if (arg_is(o, "GROUP") && more >= 2) {
             gname = a->argv[i + 1];

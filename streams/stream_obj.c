@@ -268,6 +268,16 @@ int stream_parse_ll(struct session *c, const char *arg, long long *v, const char
     return 0;
 }
 
+int stream_count_streams(struct session *c, int first)
+{
+    int n = c->args.argc - first;
+    if (n % 2 != 0) {
+        reply_error(c, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+        return -1;
+    }
+    return n / 2;
+}
+
 void stream_reply_id(struct session *c, stream_id id)
 {
     char buf[ST_ID_STR_MAX];

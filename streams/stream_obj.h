@@ -81,6 +81,11 @@ int stream_parse_bound(struct session *c, const char *arg, int end, stream_id *i
  * value is not an integer or out of range" when err is NULL. */
 int stream_parse_ll(struct session *c, const char *arg, long long *v, const char *err);
 
+/* stream_count_streams: XREAD's / XREADGROUP's STREAMS list starts at
+ * argv[first]: the keys, then one ID per key.  Returns the number of keys,
+ * or -1 after replying the unbalanced-list error. */
+int stream_count_streams(struct session *c, int first);
+
 /* stream_reply_id replies id as a bulk string "ms-seq". */
 void stream_reply_id(struct session *c, stream_id id);
 
