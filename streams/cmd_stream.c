@@ -42,6 +42,9 @@
 
 #define XREAD_BLOCKED_DEFAULT_COUNT 1000
 
+static const char ERR_XADD_ZERO_ID[] = "ERR The ID specified in XADD must be greater than 0-0";
+static const char ERR_XADD_EXHAUSTED[] = "ERR The stream has exhausted the last possible ID, unable to add more items";
+
 /* ---- helpers (parsing and entry replies: stream_obj.h) ---------------- */
 
 static void reply_zero(session *c) { reply_int(c, 0); }
@@ -235,7 +238,7 @@ void cmd_xadd(session *c)
         return;
     }
     if (a.id_given && a.seq_given && a.id.ms == 0 && a.id.seq == 0) {
-        reply_error(c, "ERR The ID specified in XADD must be greater than 0-0");
+        reply_error(c, ERR_XADD_ZERO_ID);
         return;
     }
     const char *key = av->argv[1];
@@ -257,7 +260,7 @@ void cmd_xadd(session *c)
     stream *st = sv->s;
     if (!fresh) stream_obj_set_budgets(srv, st);   /* CONFIG SET applies to the next block */
     if (st->last_id.ms == UINT64_MAX && st->last_id.seq == UINT64_MAX) {
-        reply_error(c, "ERR The stream has exhausted the last possible ID, unable to add more items");
+        reply_error(c, ERR_XADD_EXHAUSTED);
         return;
     }
     if (a.id_given && !a.seq_given && a.id.ms == st->last_id.ms && st->last_id.seq == UINT64_MAX) {
@@ -270,9 +273,8 @@ void cmd_xadd(session *c)
     int rc = st_id_next(st->last_id, !a.id_given, (uint64_t)srv->mstime, a.id, a.seq_given, &id);
     if (rc != ST_ID_OK) {
         if (fresh) obj_decref(fresh);
-        if (rc == ST_ID_ERR_ZERO) reply_error(c, "ERR The ID specified in XADD must be greater than 0-0");
-        else if (rc == ST_ID_ERR_EXHAUSTED)
-            reply_error(c, "ERR The stream has exhausted the last possible ID, unable to add more items");
+        if (rc == ST_ID_ERR_ZERO) reply_error(c, ERR_XADD_ZERO_ID);
+        else if (rc == ST_ID_ERR_EXHAUSTED) reply_error(c, ERR_XADD_EXHAUSTED);
         else reply_error(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
         return;
     }
