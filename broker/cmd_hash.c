@@ -75,23 +75,11 @@ static void sync_encoding(obj *o)
     o->encoding = hash_is_packed(o->ptr) ? ENC_LISTPACK : ENC_HASHTABLE;
 }
 
-/* lookup_write returns the hash at key, NULL if absent (*err 0), or NULL
- * with WRONGTYPE already replied (*err 1). */
-static obj *lookup_write(session *c, const char *key, int *err)
+/* lookup returns the hash at key, NULL if absent (*err 0), or NULL with
+ * WRONGTYPE already replied (*err 1).  write: lookup for write. */
+static obj *lookup(session *c, const char *key, int write, int *err)
 {
-    obj *o = db_lookup_write(c->srv, c->db, key);
-    *err = 0;
-    if (o && o->type != OBJ_HASH) {
-        reply_err_wrongtype(c);
-        *err = 1;
-        return NULL;
-    }
-    return o;
-}
-
-static obj *lookup_read(session *c, const char *key, int *err)
-{
-    obj *o = db_lookup_read(c->srv, c->db, key, 0);
+    obj *o = write ? db_lookup_write(c->srv, c->db, key) : db_lookup_read(c->srv, c->db, key, 0);
     *err = 0;
     if (o && o->type != OBJ_HASH) {
         reply_err_wrongtype(c);
@@ -106,6 +94,17 @@ static obj *create(session *c, const char *key)
 {
     obj *o = obj_new(OBJ_HASH, ENC_LISTPACK, hash_new());
     db_add(c->srv, c->db, key, o);
+    return o;
+}
+
+/* set_one stores field = v (vlen bytes) in o's hash, first creating the
+ * hash at key when o is NULL (the key is then known absent); returns the
+ * object.  The caller replies, then calls written. */
+static obj *set_one(session *c, obj *o, const char *key, const char *field, const char *v, size_t vlen)
+{
+    if (!o) o = create(c, key);
+    hash_limits lim = limits(c->srv);
+    hash_set(o->ptr, field, v, vlen, &lim);
     return o;
 }
 
@@ -128,7 +127,7 @@ static void hset_generic(session *c, int hmset)
     }
     const char *key = a->argv[1];
     int err;
-    obj *o = lookup_write(c, key, &err);
+    obj *o = lookup(c, key, 1, &err);
     if (err) return;
     if (!o) o = create(c, key);
     hash *h = o->ptr;
@@ -154,15 +153,13 @@ void cmd_hsetnx(session *c)
     argv_t *a = &c->args;
     const char *key = a->argv[1];
     int err;
-    obj *o = lookup_write(c, key, &err);
+    obj *o = lookup(c, key, 1, &err);
     if (err) return;
     if (o && hash_exists(o->ptr, a->argv[2])) {
         reply_int(c, 0);
         return;
     }
-    if (!o) o = create(c, key);
-    hash_limits lim = limits(c->srv);
-    hash_set(o->ptr, a->argv[2], a->argv[3], sbuf_len(a->argv[3]), &lim);
+    o = set_one(c, o, key, a->argv[2], a->argv[3], sbuf_len(a->argv[3]));
     reply_int(c, 1);
     written(c, o, key, 1);
     notify_keyspace_event(c->srv, NOTIFY_HASH, "hset", key, c->dbid);
@@ -174,7 +171,7 @@ void cmd_hsetnx(session *c)
 void cmd_hget(session *c)
 {
     int err;
-    obj *o = lookup_read(c, c->args.argv[1], &err);
+    obj *o = lookup(c, c->args.argv[1], 0, &err);
     if (err) return;
     const char *v;
     size_t n;
@@ -186,7 +183,7 @@ void cmd_hget(session *c)
 void cmd_hmget(session *c)
 {
     int err;
-    obj *o = lookup_read(c, c->args.argv[1], &err);
+    obj *o = lookup(c, c->args.argv[1], 0, &err);
     if (err) return;
     reply_array(c, c->args.argc - 2);
     for (int i = 2; i < c->args.argc; i++) {
@@ -201,7 +198,7 @@ void cmd_hmget(session *c)
 void cmd_hexists(session *c)
 {
     int err;
-    obj *o = lookup_read(c, c->args.argv[1], &err);
+    obj *o = lookup(c, c->args.argv[1], 0, &err);
     if (err) return;
     reply_int(c, o && hash_exists(o->ptr, c->args.argv[2]));
 }
@@ -210,7 +207,7 @@ void cmd_hexists(session *c)
 void cmd_hstrlen(session *c)
 {
     int err;
-    obj *o = lookup_read(c, c->args.argv[1], &err);
+    obj *o = lookup(c, c->args.argv[1], 0, &err);
     if (err) return;
     const char *v;
     size_t n = 0;
@@ -222,7 +219,7 @@ void cmd_hstrlen(session *c)
 void cmd_hlen(session *c)
 {
     int err;
-    obj *o = lookup_read(c, c->args.argv[1], &err);
+    obj *o = lookup(c, c->args.argv[1], 0, &err);
     if (err) return;
     reply_int(c, o ? (long long)hash_len(o->ptr) : 0);
 }
@@ -235,7 +232,7 @@ void cmd_hdel(session *c)
     argv_t *a = &c->args;
     const char *key = a->argv[1];
     int err;
-    obj *o = lookup_write(c, key, &err);
+    obj *o = lookup(c, key, 1, &err);
     if (err) return;
     if (!o) {
         reply_int(c, 0);
@@ -272,7 +269,7 @@ enum { WANT_FIELDS = 1, WANT_VALUES = 2 };
 static void getall_generic(session *c, int want)
 {
     int err;
-    obj *o = lookup_read(c, c->args.argv[1], &err);
+    obj *o = lookup(c, c->args.argv[1], 0, &err);
     if (err) return;
     size_t n = o ? hash_len(o->ptr) : 0;
     if (want == (WANT_FIELDS | WANT_VALUES)) reply_map(c, (long)n);
@@ -308,7 +305,7 @@ void cmd_hincrby(session *c)
         return;
     }
     int err;
-    obj *o = lookup_write(c, key, &err);
+    obj *o = lookup(c, key, 1, &err);
     if (err) return;
     const char *v;
     size_t vlen;
@@ -324,9 +321,7 @@ void cmd_hincrby(session *c)
     value += incr;
     char buf[24];
     int n = ll_to_str(buf, sizeof buf, value);
-    if (!o) o = create(c, key);
-    hash_limits lim = limits(c->srv);
-    hash_set(o->ptr, field, buf, (size_t)n, &lim);
+    o = set_one(c, o, key, field, buf, (size_t)n);
     reply_int(c, value);
     written(c, o, key, 1);
     notify_keyspace_event(c->srv, NOTIFY_HASH, "hincrby", key, c->dbid);
@@ -349,7 +344,7 @@ void cmd_hincrbyfloat(session *c)
         return;
     }
     int err;
-    obj *o = lookup_write(c, key, &err);
+    obj *o = lookup(c, key, 1, &err);
     if (err) return;
     const char *v;
     size_t vlen;
@@ -364,9 +359,7 @@ void cmd_hincrbyfloat(session *c)
     }
     char buf[LD_STR_MAX];
     int n = ld_to_str(buf, sizeof buf, value, 1);
-    if (!o) o = create(c, key);
-    hash_limits lim = limits(c->srv);
-    hash_set(o->ptr, field, buf, (size_t)n, &lim);
+    o = set_one(c, o, key, field, buf, (size_t)n);
     reply_bulk(c, buf, (size_t)n);
     written(c, o, key, 1);
     notify_keyspace_event(c->srv, NOTIFY_HASH, "hincrbyfloat", key, c->dbid);
@@ -393,7 +386,7 @@ static void reply_pairs(session *c, const hash_entry *e, size_t n, int withvalue
 static void hrandfield_count(session *c, long l, int withvalues)
 {
     int err;
-    obj *o = lookup_read(c, c->args.argv[1], &err);
+    obj *o = lookup(c, c->args.argv[1], 0, &err);
     if (err) return;
     if (!o || l == 0) {
         reply_empty_array(c);
@@ -467,7 +460,7 @@ void cmd_hrandfield(session *c)
         return;
     }
     int err;
-    obj *o = lookup_read(c, a->argv[1], &err);
+    obj *o = lookup(c, a->argv[1], 0, &err);
     if (err) return;
     if (!o) {
         reply_null(c);
@@ -503,7 +496,7 @@ void cmd_hscan(session *c)
     unsigned long cursor;
     if (scan_cursor_arg(c, 2, &cursor) < 0) return;
     int err;
-    obj *o = lookup_read(c, a->argv[1], &err);
+    obj *o = lookup(c, a->argv[1], 0, &err);
     if (err) return;
     if (!o) {
         scan_reply_empty(c);
