@@ -435,28 +435,9 @@ void cmd_hrandfield(session *c)
 {
     argv_t *a = &c->args;
     if (a->argc >= 3) {
-        long long l;
-        if (!str_to_ll(a->argv[2], sbuf_len(a->argv[2]), &l) || l < LONG_MIN || l > LONG_MAX) {
-            reply_err_notint(c);
-            return;
-        }
-        if (l < -LONG_MAX) {
-            reply_errorf(c, "ERR value is out of range, value must between %ld and %ld", -LONG_MAX, LONG_MAX);
-            return;
-        }
-        int withvalues = 0;
-        if (a->argc > 4 || (a->argc == 4 && strcasecmp(a->argv[3], "withvalues") != 0)) {
-            reply_err_syntax(c);
-            return;
-        }
-        if (a->argc == 4) {
-            withvalues = 1;
-            if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) {
-                reply_error(c, "ERR value is out of range");
-                return;
-            }
-        }
-        hrandfield_count(c, (long)l, withvalues);
+        long count;
+        int withvalues;
+        if (randcount_args_parse(c, "withvalues", &count, &withvalues) == 0) hrandfield_count(c, count, withvalues);
         return;
     }
     int err;
@@ -492,19 +473,10 @@ static void scan_collect(void *priv, const hash_entry *e)
 /* HSCAN key cursor [MATCH pattern] [COUNT count] */
 void cmd_hscan(session *c)
 {
-    argv_t *a = &c->args;
     unsigned long cursor;
-    if (scan_cursor_arg(c, 2, &cursor) < 0) return;
-    int err;
-    obj *o = lookup(c, a->argv[1], 0, &err);
-    if (err) return;
-    if (!o) {
-        scan_reply_empty(c);
-        return;
-    }
-
     scan_args sa;
-    if (scan_parse_options(c, 3, 0, &sa) < 0) return;
+    obj *o = scan_lookup(c, OBJ_HASH, &cursor, &sa);
+    if (!o) return;
     long count = sa.count;
     const char *pat = sa.pat;
     size_t plen = sa.plen;
@@ -524,8 +496,7 @@ void cmd_hscan(session *c)
         } while (cursor && visited <= maxbuckets && k.n < (size_t)count);
     }
 
-    reply_array(c, 2);
-    reply_bulk_ll(c, (long long)cursor);
+    scan_reply_cursor(c, cursor);
     void *hd = reply_defer(c);
     long n = 0;
     for (size_t i = 0; i < k.n; i++) {

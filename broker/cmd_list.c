@@ -16,6 +16,7 @@
  * every list.
  */
 #include "server.h"
+#include "scan_args.h"
 #include "commands.h"
 #include "blocking.h"
 #include "effect.h"
@@ -565,35 +566,11 @@ void cmd_rpoplpush(session *c)
 static void mpop_generic(session *c, int ki, long long deadline, int blocking)
 {
     argv_t *a = &c->args;
-    long long numkeys, count = -1;
-    if (parse_long(c, a->argv[ki], &numkeys, "ERR numkeys should be greater than 0") < 0) return;
-    if (numkeys <= 0) {
-        reply_error(c, "ERR numkeys should be greater than 0");
-        return;
-    }
-    if (numkeys > a->argc - ki - 2) {   /* no room for the keys and LEFT|RIGHT */
-        reply_err_syntax(c);
-        return;
-    }
-    int wi = ki + 1 + (int)numkeys;
-    int where = parse_where(a->argv[wi]);
-    if (where < 0) {
-        reply_err_syntax(c);
-        return;
-    }
-    for (int j = wi + 1; j < a->argc; j++) {
-        if (!strcasecmp(a->argv[j], "count") && j + 1 < a->argc && count == -1) {
-            if (parse_long(c, a->argv[++j], &count, "ERR count should be greater than 0") < 0) return;
-            if (count <= 0) {
-                reply_error(c, "ERR count should be greater than 0");
-                return;
-            }
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
-    if (count == -1) count = 1;
+    mpop_args m;
+    if (mpop_args_parse(c, ki, "left", "right", &m) < 0) return;
+    int where = m.which ? QL_TAIL : QL_HEAD;
+    long long count = m.count;
+    int wi = ki + 1 + m.numkeys;
     for (int k = ki + 1; k < wi; k++) {
         int wrong;
         qlist *l = lookup_list_write(c, a->argv[k], &wrong);
@@ -611,7 +588,7 @@ static void mpop_generic(session *c, int ki, long long deadline, int blocking)
         reply_null_array(c);
         return;
     }
-    block_for_keys(c, a->argv + ki + 1, (int)numkeys, OBJ_LIST, deadline, reply_null_array);
+    block_for_keys(c, a->argv + ki + 1, m.numkeys, OBJ_LIST, deadline, reply_null_array);
 }
 
 /* LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] */

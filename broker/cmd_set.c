@@ -782,18 +782,10 @@ static void scan_collect(void *priv, const set_elem *e)
 /* SSCAN key cursor [MATCH pattern] [COUNT count] */
 void cmd_sscan(session *c)
 {
-    argv_t *a = &c->args;
     unsigned long cursor;
-    if (scan_cursor_arg(c, 2, &cursor) < 0) return;
-    int err;
-    obj *o = lookup(c, a->argv[1], 0, &err);
-    if (err) return;
-    if (!o) {
-        scan_reply_empty(c);
-        return;
-    }
     scan_args sa;
-    if (scan_parse_options(c, 3, 0, &sa) < 0) return;
+    obj *o = scan_lookup(c, OBJ_SET, &cursor, &sa);
+    if (!o) return;
     long count = sa.count;
     const char *pat = sa.pat;
     size_t plen = sa.plen;
@@ -810,8 +802,7 @@ void cmd_sscan(session *c)
         } while (cursor && maxiter-- && out.n < (size_t)count);
     }
 
-    reply_array(c, 2);
-    reply_bulk_ll(c, (long long)cursor);
+    scan_reply_cursor(c, cursor);
     void *h = reply_defer(c);
     long n = 0;
     for (size_t i = 0; i < out.n; i++) {

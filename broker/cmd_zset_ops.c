@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -179,38 +178,11 @@ void cmd_zpopmax(session *c) { zpop_minmax(c, 1); }
  * is BZMPOP's timeout argument or NULL. */
 static void zmpop_generic(session *c, int nkidx, const char *timeout)
 {
-    argv_t *a = &c->args;
-    long long numkeys, count = -1;
-    if (zparse_long(a->argv[nkidx], &numkeys) < 0 || numkeys < 1) {
-        reply_error(c, "ERR numkeys should be greater than 0");
-        return;
-    }
-    if (numkeys >= a->argc - nkidx - 1) {
-        reply_err_syntax(c);
-        return;
-    }
-    int where = nkidx + 1 + (int)numkeys, rev;
-    if (!strcasecmp(a->argv[where], "min")) rev = 0;
-    else if (!strcasecmp(a->argv[where], "max")) rev = 1;
-    else {
-        reply_err_syntax(c);
-        return;
-    }
-    for (int j = where + 1; j < a->argc; j++) {
-        if (count == -1 && !strcasecmp(a->argv[j], "count") && j + 1 < a->argc) {
-            j++;
-            if (zparse_long(a->argv[j], &count) < 0 || count < 1) {
-                reply_error(c, "ERR count should be greater than 0");
-                return;
-            }
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
-    if (count == -1) count = 1;
-    if (timeout) bpop_generic(c, timeout, &a->argv[nkidx + 1], (int)numkeys, rev, count, POP_MULTI);
-    else pop_generic(c, &a->argv[nkidx + 1], (int)numkeys, rev, count, POP_MULTI);
+    mpop_args m;
+    if (mpop_args_parse(c, nkidx, "min", "max", &m) < 0) return;
+    sbuf *keys = &c->args.argv[nkidx + 1];
+    if (timeout) bpop_generic(c, timeout, keys, m.numkeys, m.which, m.count, POP_MULTI);
+    else pop_generic(c, keys, m.numkeys, m.which, m.count, POP_MULTI);
 }
 
 /* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
@@ -260,29 +232,9 @@ static void reply_at_rank(session *c, zset *z, size_t rank, int withscores)
 void cmd_zrandmember(session *c)
 {
     argv_t *a = &c->args;
-    long long l = 0;
+    long l = 0;
     int withscores = 0, with_count = a->argc >= 3;
-    if (with_count) {
-        if (zparse_long(a->argv[2], &l) < 0) {
-            reply_err_notint(c);
-            return;
-        }
-        if (l < -LONG_MAX) {
-            reply_errorf(c, "ERR value is out of range, value must between %ld and %ld", -LONG_MAX, LONG_MAX);
-            return;
-        }
-        if (a->argc > 4 || (a->argc == 4 && strcasecmp(a->argv[3], "withscores"))) {
-            reply_err_syntax(c);
-            return;
-        }
-        if (a->argc == 4) {
-            withscores = 1;
-            if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) {
-                reply_error(c, "ERR value is out of range");
-                return;
-            }
-        }
-    }
+    if (with_count && randcount_args_parse(c, "withscores", &l, &withscores) < 0) return;
     int err;
     obj *o = zlookup(c, a->argv[1], 0, &err);
     if (err) return;
@@ -379,18 +331,10 @@ static void scan_collect(void *priv, const char *m, size_t len, double score)
 /* ZSCAN key cursor [MATCH pattern] [COUNT count] */
 void cmd_zscan(session *c)
 {
-    argv_t *a = &c->args;
     unsigned long cursor;
-    if (scan_cursor_arg(c, 2, &cursor) < 0) return;
-    int err;
-    obj *o = zlookup(c, a->argv[1], 0, &err);
-    if (err) return;
-    if (!o) {
-        scan_reply_empty(c);
-        return;
-    }
     scan_args sa;
-    if (scan_parse_options(c, 3, 0, &sa) < 0) return;
+    obj *o = scan_lookup(c, OBJ_ZSET, &cursor, &sa);
+    if (!o) return;
     long long count = sa.count;
     const char *pat = sa.pat;
     size_t plen = sa.plen;
@@ -405,10 +349,7 @@ void cmd_zscan(session *c)
             cursor = zs_scan(z, cursor, scan_collect, &out);
         } while (cursor && maxiter-- && out.n < (size_t)count);
     }
-    reply_array(c, 2);
-    char cbuf[24];
-    int cl = snprintf(cbuf, sizeof cbuf, "%lu", cursor);
-    reply_bulk(c, cbuf, (size_t)cl);
+    scan_reply_cursor(c, cursor);
     size_t kept = 0;
     for (size_t i = 0; i < out.n; i += 2)
         if (!pat || glob_match(pat, plen, out.v[i], sbuf_len(out.v[i]), 0)) kept += 2;

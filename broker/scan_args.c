@@ -1,5 +1,6 @@
-/* scan_args.c — the cursor and options shared by the SCAN family. */
+/* scan_args.c — argument parsing shared by several command files (see scan_args.h). */
 #include "scan_args.h"
+#include "server.h"
 #include "session.h"
 #include "reply.h"
 #include "object.h"
@@ -66,4 +67,96 @@ void scan_reply_empty(session *c)
     reply_array(c, 2);
     reply_bulk(c, "0", 1);
     reply_array(c, 0);
+}
+
+obj *scan_lookup(session *c, int type, unsigned long *cursor, scan_args *out)
+{
+    if (scan_cursor_arg(c, 2, cursor) < 0) return NULL;
+    obj *o = db_lookup_read(c->srv, c->db, c->args.argv[1], 0);
+    if (o && o->type != type) {
+        reply_err_wrongtype(c);
+        return NULL;
+    }
+    if (!o) {
+        scan_reply_empty(c);
+        return NULL;
+    }
+    if (scan_parse_options(c, 3, 0, out) < 0) return NULL;
+    return o;
+}
+
+void scan_reply_cursor(session *c, unsigned long cursor)
+{
+    reply_array(c, 2);
+    reply_bulk_ll(c, (long long)cursor);
+}
+
+/* A long like Redis's getLongFromObject: 0, or -1 (no reply). */
+static int parse_long(const char *s, long long *v)
+{
+    long long x;
+    if (!str_to_ll(s, sbuf_len(s), &x) || x < LONG_MIN || x > LONG_MAX) return -1;
+    *v = x;
+    return 0;
+}
+
+int mpop_args_parse(session *c, int nkidx, const char *w0, const char *w1, mpop_args *out)
+{
+    argv_t *a = &c->args;
+    long long numkeys, count = -1;
+    if (parse_long(a->argv[nkidx], &numkeys) < 0 || numkeys < 1) {
+        reply_error(c, "ERR numkeys should be greater than 0");
+        return -1;
+    }
+    if (numkeys > a->argc - nkidx - 2) {   /* no room for the keys and the direction */
+        reply_err_syntax(c);
+        return -1;
+    }
+    int wi = nkidx + 1 + (int)numkeys;
+    if (!strcasecmp(a->argv[wi], w0)) out->which = 0;
+    else if (!strcasecmp(a->argv[wi], w1)) out->which = 1;
+    else {
+        reply_err_syntax(c);
+        return -1;
+    }
+    for (int j = wi + 1; j < a->argc; j++) {
+        if (count == -1 && !strcasecmp(a->argv[j], "count") && j + 1 < a->argc) {
+            j++;
+            if (parse_long(a->argv[j], &count) < 0 || count < 1) {
+                reply_error(c, "ERR count should be greater than 0");
+                return -1;
+            }
+        } else {
+            reply_err_syntax(c);
+            return -1;
+        }
+    }
+    out->numkeys = (int)numkeys;
+    out->count = count == -1 ? 1 : count;
+    return 0;
+}
+
+int randcount_args_parse(session *c, const char *with, long *count, int *withx)
+{
+    argv_t *a = &c->args;
+    long long l;
+    if (parse_long(a->argv[2], &l) < 0) {
+        reply_err_notint(c);
+        return -1;
+    }
+    if (l < -LONG_MAX) {
+        reply_errorf(c, "ERR value is out of range, value must between %ld and %ld", -LONG_MAX, LONG_MAX);
+        return -1;
+    }
+    if (a->argc > 4 || (a->argc == 4 && strcasecmp(a->argv[3], with) != 0)) {
+        reply_err_syntax(c);
+        return -1;
+    }
+    *withx = a->argc == 4;
+    if (*withx && (l < -LONG_MAX / 2 || l > LONG_MAX / 2)) {
+        reply_error(c, "ERR value is out of range");
+        return -1;
+    }
+    *count = (long)l;
+    return 0;
 }
