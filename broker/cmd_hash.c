@@ -477,9 +477,6 @@ void cmd_hscan(session *c)
     scan_args sa;
     obj *o = scan_lookup(c, OBJ_HASH, &cursor, &sa);
     if (!o) return;
-    long count = sa.count;
-    const char *pat = sa.pat;
-    size_t plen = sa.plen;
 
     /* A packed hash is returned whole with cursor 0; a dict bucket by
      * bucket until count pairs, at most ten times count buckets. */
@@ -489,18 +486,18 @@ void cmd_hscan(session *c)
         cursor = hash_scan(h, cursor, scan_collect, &k);
     } else {
         unsigned long visited = 0;
-        unsigned long maxbuckets = (unsigned long)count > ULONG_MAX / 10 ? ULONG_MAX : (unsigned long)count * 10;
+        unsigned long maxbuckets = (unsigned long)sa.count > ULONG_MAX / 10 ? ULONG_MAX : (unsigned long)sa.count * 10;
         do {
             cursor = hash_scan(h, cursor, scan_collect, &k);
             visited++;
-        } while (cursor && visited <= maxbuckets && k.n < (size_t)count);
+        } while (cursor && visited <= maxbuckets && k.n < (size_t)sa.count);
     }
 
     scan_reply_cursor(c, cursor);
     void *hd = reply_defer(c);
     long n = 0;
     for (size_t i = 0; i < k.n; i++) {
-        if (pat && !glob_match(pat, plen, k.v[i].f, k.v[i].flen, 0)) continue;
+        if (sa.pat && !glob_match(sa.pat, sa.plen, k.v[i].f, k.v[i].flen, 0)) continue;
         reply_bulk(c, k.v[i].f, k.v[i].flen);
         reply_bulk(c, k.v[i].v, k.v[i].vlen);
         n += 2;

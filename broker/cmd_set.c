@@ -786,9 +786,6 @@ void cmd_sscan(session *c)
     scan_args sa;
     obj *o = scan_lookup(c, OBJ_SET, &cursor, &sa);
     if (!o) return;
-    long count = sa.count;
-    const char *pat = sa.pat;
-    size_t plen = sa.plen;
 
     scan_out out = {0};
     set *st = o->ptr;
@@ -796,10 +793,10 @@ void cmd_sscan(session *c)
         set_scan(st, 0, scan_collect, &out);
         cursor = 0;
     } else {
-        unsigned long maxiter = (unsigned long)count > ULONG_MAX / 10 ? ULONG_MAX : (unsigned long)count * 10;
+        unsigned long maxiter = (unsigned long)sa.count > ULONG_MAX / 10 ? ULONG_MAX : (unsigned long)sa.count * 10;
         do {
             cursor = set_scan(st, cursor, scan_collect, &out);
-        } while (cursor && maxiter-- && out.n < (size_t)count);
+        } while (cursor && maxiter-- && out.n < (size_t)sa.count);
     }
 
     scan_reply_cursor(c, cursor);
@@ -809,7 +806,7 @@ void cmd_sscan(session *c)
         char buf[24];
         size_t len;
         const char *m = set_elem_str(&out.v[i], buf, &len);
-        if (pat && !glob_match(pat, plen, m, len, 0)) continue;
+        if (sa.pat && !glob_match(sa.pat, sa.plen, m, len, 0)) continue;
         reply_bulk(c, m, len);
         n++;
     }

@@ -335,27 +335,24 @@ void cmd_zscan(session *c)
     scan_args sa;
     obj *o = scan_lookup(c, OBJ_ZSET, &cursor, &sa);
     if (!o) return;
-    long long count = sa.count;
-    const char *pat = sa.pat;
-    size_t plen = sa.plen;
     zset *z = o->ptr;
     scan_out out = {.z = z};
     if (zs_encoding(z) == ZS_ENC_PACK) {
         zs_scan(z, 0, scan_collect, &out);
         cursor = 0;
     } else {
-        unsigned long long maxiter = (unsigned long long)count * 10;
+        unsigned long long maxiter = (unsigned long long)sa.count * 10;
         do {
             cursor = zs_scan(z, cursor, scan_collect, &out);
-        } while (cursor && maxiter-- && out.n < (size_t)count);
+        } while (cursor && maxiter-- && out.n < (size_t)sa.count);
     }
     scan_reply_cursor(c, cursor);
     size_t kept = 0;
     for (size_t i = 0; i < out.n; i += 2)
-        if (!pat || glob_match(pat, plen, out.v[i], sbuf_len(out.v[i]), 0)) kept += 2;
+        if (!sa.pat || glob_match(sa.pat, sa.plen, out.v[i], sbuf_len(out.v[i]), 0)) kept += 2;
     reply_array(c, (long)kept);
     for (size_t i = 0; i < out.n; i += 2) {
-        if (!pat || glob_match(pat, plen, out.v[i], sbuf_len(out.v[i]), 0)) {
+        if (!sa.pat || glob_match(sa.pat, sa.plen, out.v[i], sbuf_len(out.v[i]), 0)) {
             reply_bulk_sbuf(c, out.v[i]);
             reply_bulk_sbuf(c, out.v[i + 1]);
         }
