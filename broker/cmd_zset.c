@@ -214,6 +214,60 @@ static int parse_lex_range(const char *min, const char *max, zs_lexrange *r)
     return 0;
 }
 
+/* The kinds of range: by rank, by score, by lex; ZR_AUTO is ZRANGE's
+ * "not chosen yet" (rank unless BYSCORE or BYLEX). */
+enum { ZR_AUTO, ZR_RANK, ZR_SCORE, ZR_LEX };
+
+/* A parsed min..max of one kind; only that kind's fields are set. */
+typedef struct zrange_spec {
+    int type;                /* ZR_RANK, ZR_SCORE or ZR_LEX */
+    long long start, end;    /* ZR_RANK: as given, negatives count from the end */
+    zs_range sr;             /* ZR_SCORE */
+    zs_lexrange lr;          /* ZR_LEX */
+} zrange_spec;
+
+/* parse_range reads min and max as a range of the given type: 0, or -1
+ * after replying Redis's error for that kind (not an integer; "min or
+ * max is not a float"; "min or max not valid string range item").  A lex
+ * range points into min and max. */
+static int parse_range(session *c, int type, const char *min, const char *max, zrange_spec *r)
+{
+    r->type = type;
+    if (type == ZR_RANK) {
+        if (zparse_long(min, &r->start) < 0 || zparse_long(max, &r->end) < 0) {
+            reply_err_notint(c);
+            return -1;
+        }
+    } else if (type == ZR_SCORE) {
+        if (parse_score_range(min, max, &r->sr) < 0) {
+            reply_error(c, "ERR min or max is not a float");
+            return -1;
+        }
+    } else if (parse_lex_range(min, max, &r->lr) < 0) {
+        reply_error(c, "ERR min or max not valid string range item");
+        return -1;
+    }
+    return 0;
+}
+
+/* range_ranks gives the ranks r covers in z: the count, and the lowest
+ * rank in *first (left alone when the count is 0).  A rank range is
+ * clamped to the set as ZRANGE does (start below 0 becomes 0, end past
+ * the last rank the last). */
+static size_t range_ranks(zset *z, const zrange_spec *r, size_t *first)
+{
+    if (r->type == ZR_SCORE) return zs_range_score(z, &r->sr, first);
+    if (r->type == ZR_LEX) return zs_range_lex(z, &r->lr, first);
+    long long llen = (long long)zs_len(z), start = r->start, end = r->end;
+    if (start < 0) start += llen;
+    if (end < 0) end += llen;
+    if (start < 0) start = 0;
+    if (start > end || start >= llen) return 0;
+    if (end >= llen) end = llen - 1;
+    *first = (size_t)start;
+    return (size_t)(end - start + 1);
+}
+
 /* ---- ZADD / ZINCRBY ------------------------------------------------------ */
 
 /* ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
@@ -383,35 +437,21 @@ void cmd_zcard(session *c)
     reply_int(c, o ? (long long)zs_len(o->ptr) : 0);
 }
 
-/* ZCOUNT key min max */
-void cmd_zcount(session *c)
+/* ZCOUNT key min max / ZLEXCOUNT key min max */
+static void zcount_generic(session *c, int type)
 {
-    zs_range r;
-    if (parse_score_range(c->args.argv[2], c->args.argv[3], &r) < 0) {
-        reply_error(c, "ERR min or max is not a float");
-        return;
-    }
+    zrange_spec r;
+    if (parse_range(c, type, c->args.argv[2], c->args.argv[3], &r) < 0) return;
     int err;
     obj *o = zlookup(c, c->args.argv[1], 0, &err);
     if (err) return;
     size_t first;
-    reply_int(c, o ? (long long)zs_range_score(o->ptr, &r, &first) : 0);
+    reply_int(c, o ? (long long)range_ranks(o->ptr, &r, &first) : 0);
 }
 
-/* ZLEXCOUNT key min max */
-void cmd_zlexcount(session *c)
-{
-    zs_lexrange r;
-    if (parse_lex_range(c->args.argv[2], c->args.argv[3], &r) < 0) {
-        reply_error(c, "ERR min or max not valid string range item");
-        return;
-    }
-    int err;
-    obj *o = zlookup(c, c->args.argv[1], 0, &err);
-    if (err) return;
-    size_t first;
-    reply_int(c, o ? (long long)zs_range_lex(o->ptr, &r, &first) : 0);
-}
+void cmd_zcount(session *c) { zcount_generic(c, ZR_SCORE); }
+
+void cmd_zlexcount(session *c) { zcount_generic(c, ZR_LEX); }
 
 /* ZRANK key member [WITHSCORE] / ZREVRANK key member [WITHSCORE] */
 static void zrank_generic(session *c, int rev)
@@ -449,8 +489,6 @@ void cmd_zrank(session *c) { zrank_generic(c, 0); }
 void cmd_zrevrank(session *c) { zrank_generic(c, 1); }
 
 /* ---- the ZRANGE family --------------------------------------------------- */
-
-enum { ZR_AUTO, ZR_RANK, ZR_SCORE, ZR_LEX };
 
 /* Emit ascending ranks [first, first+n) (or down from first+n-1 when rev)
  * to the client or into dst. */
@@ -519,23 +557,8 @@ static void zrange_generic(session *c, int keyidx, const char *dst, int type, in
         minarg = maxarg;
         maxarg = t;
     }
-    long long start = 0, end = 0;
-    zs_range sr;
-    zs_lexrange lr;
-    if (type == ZR_RANK) {
-        if (zparse_long(minarg, &start) < 0 || zparse_long(maxarg, &end) < 0) {
-            reply_err_notint(c);
-            return;
-        }
-    } else if (type == ZR_SCORE) {
-        if (parse_score_range(minarg, maxarg, &sr) < 0) {
-            reply_error(c, "ERR min or max is not a float");
-            return;
-        }
-    } else if (parse_lex_range(minarg, maxarg, &lr) < 0) {
-        reply_error(c, "ERR min or max not valid string range item");
-        return;
-    }
+    zrange_spec r;
+    if (parse_range(c, type, minarg, maxarg, &r) < 0) return;
 
     int err;
     obj *o = zlookup(c, a->argv[keyidx], 0, &err);   /* a read even for STORE: keymiss as Redis 7.0 */
@@ -547,22 +570,13 @@ static void zrange_generic(session *c, int keyidx, const char *dst, int type, in
         return;
     }
     zset *z = o->ptr;
-    long long llen = (long long)zs_len(z);
     size_t first = 0, n = 0;
     if (type == ZR_RANK) {
-        if (start < 0) start += llen;
-        if (end < 0) end += llen;
-        if (start < 0) start = 0;
-        if (start > end || start >= llen) {
-            n = 0;
-        } else {
-            if (end >= llen) end = llen - 1;
-            n = (size_t)(end - start + 1);
-            first = rev ? (size_t)(llen - 1 - start) : (size_t)start;
-        }
+        n = range_ranks(z, &r, &first);
+        if (n && rev) first = zs_len(z) - 1 - first;
     } else {
-        size_t lo;
-        size_t cnt = type == ZR_SCORE ? zs_range_score(z, &sr, &lo) : zs_range_lex(z, &lr, &lo);
+        size_t lo = 0;
+        size_t cnt = range_ranks(z, &r, &lo);
         if (offset < 0 || (unsigned long long)offset >= cnt) {
             n = 0;
         } else {
@@ -601,23 +615,8 @@ void cmd_zrevrangebylex(session *c) { zrange_generic(c, 1, NULL, ZR_LEX, 1); }
 static void zremrange_generic(session *c, int type)
 {
     argv_t *a = &c->args;
-    long long start = 0, end = 0;
-    zs_range sr;
-    zs_lexrange lr;
-    if (type == ZR_RANK) {
-        if (zparse_long(a->argv[2], &start) < 0 || zparse_long(a->argv[3], &end) < 0) {
-            reply_err_notint(c);
-            return;
-        }
-    } else if (type == ZR_SCORE) {
-        if (parse_score_range(a->argv[2], a->argv[3], &sr) < 0) {
-            reply_error(c, "ERR min or max is not a float");
-            return;
-        }
-    } else if (parse_lex_range(a->argv[2], a->argv[3], &lr) < 0) {
-        reply_error(c, "ERR min or max not valid string range item");
-        return;
-    }
+    zrange_spec r;
+    if (parse_range(c, type, a->argv[2], a->argv[3], &r) < 0) return;
     int err;
     obj *o = zlookup(c, a->argv[1], 1, &err);
     if (err) return;
@@ -626,20 +625,7 @@ static void zremrange_generic(session *c, int type)
         return;
     }
     zset *z = o->ptr;
-    size_t first = 0, n = 0;
-    if (type == ZR_RANK) {
-        long long llen = (long long)zs_len(z);
-        if (start < 0) start += llen;
-        if (end < 0) end += llen;
-        if (start < 0) start = 0;
-        if (!(start > end || start >= llen)) {
-            if (end >= llen) end = llen - 1;
-            first = (size_t)start;
-            n = (size_t)(end - start + 1);
-        }
-    } else {
-        n = type == ZR_SCORE ? zs_range_score(z, &sr, &first) : zs_range_lex(z, &lr, &first);
-    }
+    size_t first = 0, n = range_ranks(z, &r, &first);
     size_t deleted = n ? zs_delete_ranks(z, first, first + n - 1) : 0;
     reply_int(c, (long long)deleted);
     if (deleted) {
