@@ -158,6 +158,18 @@ static void after_write(session *c, const char *key, obj *o)
     db_signal_modified(c->srv, c->db, key);
 }
 
+/* removed ends a removal of n > 0 members from the set o at key (ZREM,
+ * ZREMRANGEBY*): after_write, the event, "del" when the set went with
+ * it, and n more dirty. */
+static void removed(session *c, const char *key, obj *o, const char *event, long long n)
+{
+    int gone = zs_len(o->ptr) == 0;
+    after_write(c, key, o);
+    notify_keyspace_event(c->srv, NOTIFY_ZSET, event, key, c->dbid);
+    if (gone) notify_keyspace_event(c->srv, NOTIFY_GENERIC, "del", key, c->dbid);
+    c->srv->dirty += n;
+}
+
 /* ---- ranges -------------------------------------------------------------- */
 
 /* Redis's zslParseRange: "(" for exclusive, the rest through strtod. */
@@ -391,13 +403,7 @@ void cmd_zrem(session *c)
         if (zs_len(o->ptr) == 0) break;
     }
     reply_int(c, deleted);
-    if (deleted) {
-        int gone = zs_len(o->ptr) == 0;
-        after_write(c, a->argv[1], o);
-        notify_keyspace_event(c->srv, NOTIFY_ZSET, "zrem", a->argv[1], c->dbid);
-        if (gone) notify_keyspace_event(c->srv, NOTIFY_GENERIC, "del", a->argv[1], c->dbid);
-        c->srv->dirty += deleted;
-    }
+    if (deleted) removed(c, a->argv[1], o, "zrem", deleted);
 }
 
 /* ---- reads --------------------------------------------------------------- */
@@ -629,13 +635,8 @@ static void zremrange_generic(session *c, int type)
     size_t deleted = n ? zs_delete_ranks(z, first, first + n - 1) : 0;
     reply_int(c, (long long)deleted);
     if (deleted) {
-        int gone = zs_len(z) == 0;
-        after_write(c, a->argv[1], o);
-        notify_keyspace_event(c->srv, NOTIFY_ZSET,
-                              type == ZR_RANK ? "zremrangebyrank" : type == ZR_SCORE ? "zremrangebyscore" : "zremrangebylex",
-                              a->argv[1], c->dbid);
-        if (gone) notify_keyspace_event(c->srv, NOTIFY_GENERIC, "del", a->argv[1], c->dbid);
-        c->srv->dirty += (long long)deleted;
+        const char *event = type == ZR_RANK ? "zremrangebyrank" : type == ZR_SCORE ? "zremrangebyscore" : "zremrangebylex";
+        removed(c, a->argv[1], o, event, (long long)deleted);
     }
 }
 
