@@ -485,12 +485,10 @@ void cmd_hscan(session *c)
     if (hash_is_packed(h)) {
         cursor = hash_scan(h, cursor, scan_collect, &k);
     } else {
-        unsigned long visited = 0;
-        unsigned long maxbuckets = (unsigned long)sa.count > ULONG_MAX / 10 ? ULONG_MAX : (unsigned long)sa.count * 10;
+        unsigned long steps = 0;
         do {
             cursor = hash_scan(h, cursor, scan_collect, &k);
-            visited++;
-        } while (cursor && visited <= maxbuckets && k.n < (size_t)sa.count);
+        } while (scan_more(cursor, ++steps, k.n, sa.count));
     }
 
     scan_reply_cursor(c, cursor);

@@ -793,10 +793,10 @@ void cmd_sscan(session *c)
         set_scan(st, 0, scan_collect, &out);
         cursor = 0;
     } else {
-        unsigned long maxiter = (unsigned long)sa.count > ULONG_MAX / 10 ? ULONG_MAX : (unsigned long)sa.count * 10;
+        unsigned long steps = 0;
         do {
             cursor = set_scan(st, cursor, scan_collect, &out);
-        } while (cursor && maxiter-- && out.n < (size_t)sa.count);
+        } while (scan_more(cursor, ++steps, out.n, sa.count));
     }
 
     scan_reply_cursor(c, cursor);

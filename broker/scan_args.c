@@ -85,6 +85,12 @@ obj *scan_lookup(session *c, int type, unsigned long *cursor, scan_args *out)
     return o;
 }
 
+int scan_more(unsigned long cursor, unsigned long steps, size_t got, long count)
+{
+    unsigned long max = (unsigned long)count > ULONG_MAX / 10 ? ULONG_MAX : (unsigned long)count * 10;
+    return cursor && steps <= max && got < (size_t)count;
+}
+
 void scan_reply_cursor(session *c, unsigned long cursor)
 {
     reply_array(c, 2);

@@ -46,6 +46,13 @@ void scan_reply_empty(struct session *c);
  * or an option error.  The object stays the keyspace's. */
 struct obj *scan_lookup(struct session *c, int type, unsigned long *cursor, scan_args *out);
 
+/* scan_more says whether a scan of a dict goes on after visiting its
+ * steps-th bucket: the cursor has not come back to 0, fewer than count
+ * items are collected (got), and steps is at most count * 10 (saturating
+ * at ULONG_MAX), Redis's bound on the buckets one call visits (it allows
+ * count * 10 buckets after the first). */
+int scan_more(unsigned long cursor, unsigned long steps, size_t got, long count);
+
 /* scan_reply_cursor opens a scan reply: a 2-element array whose first
  * element is the next cursor as a bulk string.  The caller replies the
  * items array next. */
