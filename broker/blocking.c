@@ -75,6 +75,8 @@ void block_state_free(server *s)
 
 /* ---- timeout parsing -------------------------------------------------- */
 
+static int block_deadline(session *c, long long ms, long long *deadline_ms);
+
 int block_parse_timeout(session *c, const char *arg, long long *deadline_ms)
 {
     long double v;
@@ -87,18 +89,32 @@ int block_parse_timeout(session *c, const char *arg, long long *deadline_ms)
      * come out negative on the platforms it runs on. */
     long double r = ceill(v);
     long long ms = (r >= 9223372036854775807.0L || r < -9223372036854775807.0L) ? LLONG_MIN : (long long)r;
+    return block_deadline(c, ms, deadline_ms);
+}
+
+int block_parse_timeout_ms(session *c, const char *arg, long long *deadline_ms)
+{
+    long long ms;
+    if (!str_to_ll(arg, sbuf_len(arg), &ms)) {
+        reply_error(c, "ERR timeout is not an integer or out of range");
+        return -1;
+    }
+    return block_deadline(c, ms, deadline_ms);
+}
+
+/* Redis 7.0 adds the timeout to the clock without an overflow check: a
+ * timeout past the end of the clock wraps and blocks for good.  It is
+ * "forever" here too (no error, as 7.2's "timeout is out of range" would
+ * be), and anything past half the clock's range is, so no deadline
+ * arithmetic can overflow. */
+static int block_deadline(session *c, long long ms, long long *deadline_ms)
+{
     if (ms < 0) {
         reply_error(c, "ERR timeout is negative");
         return -1;
     }
-    if (ms > 0) {
-        if (ms > LLONG_MAX - c->srv->mstime) {
-            reply_error(c, "ERR timeout is out of range");
-            return -1;
-        }
-        ms += c->srv->mstime;
-    }
-    *deadline_ms = ms;
+    if (ms == 0 || ms > LLONG_MAX / 2 - c->srv->mstime) *deadline_ms = 0;
+    else *deadline_ms = c->srv->mstime + ms;
     return 0;
 }
 

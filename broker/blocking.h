@@ -54,6 +54,10 @@ typedef void block_timeout_fn(struct session *c);
  * in ms.  Returns 0, or -1 after replying the error. */
 int block_parse_timeout(struct session *c, const char *arg, long long *deadline_ms);
 
+/* block_parse_timeout_ms: the same for a timeout in whole milliseconds
+ * (XREAD and XREADGROUP's BLOCK). */
+int block_parse_timeout_ms(struct session *c, const char *arg, long long *deadline_ms);
+
 /* block_allowed: may c block now?  Not inside MULTI/EXEC. */
 int block_allowed(struct session *c);
 

@@ -468,25 +468,6 @@ void cmd_xsetid(session *c)
 
 /* ---- XREAD ------------------------------------------------------------- */
 
-/* parse_block_ms: XREAD's BLOCK milliseconds (Redis's getTimeoutFromObjectOrReply
- * in ms units); *deadline is 0 for "forever", else absolute unix ms. */
-static int parse_block_ms(session *c, const char *arg, long long *deadline)
-{
-    long long ms;
-    if (!str_to_ll(arg, sbuf_len(arg), &ms)) {
-        reply_error(c, "ERR timeout is not an integer or out of range");
-        return -1;
-    }
-    if (ms < 0) {
-        reply_error(c, "ERR timeout is negative");
-        return -1;
-    }
-    if (ms == 0) *deadline = 0;
-    else if (ms > LLONG_MAX / 2 - c->srv->mstime) *deadline = 0;   /* past any clock: forever, as 7.0 */
-    else *deadline = c->srv->mstime + ms;
-    return 0;
-}
-
 /* XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...] */
 void cmd_xread(session *c)
 {
@@ -499,7 +480,7 @@ void cmd_xread(session *c)
         const char *o = av->argv[i];
         if (!strcasecmp(o, "block") && moreargs) {
             i++;
-            if (parse_block_ms(c, av->argv[i], &deadline) < 0) return;
+            if (block_parse_timeout_ms(c, av->argv[i], &deadline) < 0) return;
         } else if (!strcasecmp(o, "count") && moreargs) {
             i++;
             if (stream_parse_ll(c, av->argv[i], &count, NULL) < 0) return;

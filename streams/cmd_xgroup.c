@@ -859,20 +859,7 @@ void cmd_xreadgroup(session *c)
         sbuf o = a->argv[i];
         if (arg_is(o, "BLOCK") && more) {
             i++;
-            long long ms;
-            if (stream_parse_ll(c, a->argv[i], &ms, "ERR timeout is not an integer or out of range") < 0) return;
-            if (ms < 0) {
-                reply_error(c, "ERR timeout is negative");
-                return;
-            }
-            if (ms > 0) {
-                if (ms > LLONG_MAX - s->mstime) {
-                    reply_error(c, "ERR timeout is out of range");
-                    return;
-                }
-                ms += s->mstime;
-            }
-            timeout = ms;
+            if (block_parse_timeout_ms(c, a->argv[i], &timeout) < 0) return;
         } else if (arg_is(o, "COUNT") && more) {
             i++;
             if (stream_parse_ll(c, a->argv[i], &count, NULL) < 0) return;

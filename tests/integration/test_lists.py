@@ -193,6 +193,52 @@ class ListsDiff(harness.DiffTestCase):
                   ("LSET", "k", "0", v), ("LREM", "k", "0", v), ("LRANGE", "k", "0", "-1"))
 
 
+class HugeTimeoutsDiff(harness.DiffTestCase):
+    """Redis 7.0 adds a blocking timeout to the clock unchecked: one past the
+    clock's end blocks for good, with no error, so the waiter is served by
+    the next push.  Checked against redis-server for every blocking command
+    whose timeout is representable but absurd; timeouts that are not (seconds
+    that overflow to negative ms) are the "negative" error in both."""
+
+    def served(self, server, block, push):
+        w, p = server.conn(), server.conn()
+        try:
+            w.send(*block)
+            deadline = time.time() + 3
+            while b"blocked_clients:1\r\n" not in p.cmd("INFO", "clients"):
+                if time.time() > deadline:   # replied at once (an error), or never blocked
+                    return w.read_raw()
+                time.sleep(0.01)
+            p.cmd(*push)
+            return w.read_raw()
+        finally:
+            w.close()
+            p.close()
+
+    def test_huge_timeouts_block(self):
+        cases = [
+            (("BLPOP", "l", "9223372036854775"), ("RPUSH", "l", "a")),
+            (("BRPOP", "l", "9223372036853"), ("RPUSH", "l", "a")),
+            (("BLMOVE", "l", "d", "LEFT", "LEFT", "9223372036854775"), ("RPUSH", "l", "a")),
+            (("BLMPOP", "9223372036854775", "1", "l", "LEFT"), ("RPUSH", "l", "a")),
+            (("BZPOPMIN", "z", "9223372036854775"), ("ZADD", "z", "1", "m")),
+            (("XREAD", "BLOCK", "9223372036854775807", "STREAMS", "s", "$"), ("XADD", "s", "1-1", "f", "v")),
+            (("XREADGROUP", "GROUP", "g", "c", "BLOCK", "9223372036854775000", "STREAMS", "s", ">"),
+             ("XADD", "s", "*", "f", "v")),
+        ]
+        for block, push in cases:
+            replies = []
+            for server, c in ((self.rill, self.a), (self.redis, self.b)):
+                c.cmd("FLUSHALL")
+                c.cmd("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+                r = self.served(server, block, push)
+                replies.append(r if block[0] != "XREADGROUP" else r[:20])   # the ID is the clock's
+            self.assertEqual(replies[0], replies[1], "reply differs for %r" % (block,))
+            self.assertNotIn(b"-ERR", replies[0], block)
+        self.diff(("BLPOP", "l", "9223372036854775807"), ("BLPOP", "l", "1e30"),
+                  ("XREAD", "BLOCK", "-1", "STREAMS", "s", "$"), ("XREAD", "BLOCK", "9223372036854775808", "STREAMS", "s", "$"))
+
+
 class ListsBlocking(harness.RillTestCase):
     def conn(self):
         return self.server.conn()
