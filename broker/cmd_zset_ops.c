@@ -553,11 +553,8 @@ static void zalgebra(session *c, const char *dst, int nkidx, int op, int card_on
             withscores = 1;
             j++;
         } else if (card_only && remaining >= 2 && !strcasecmp(opt, "limit")) {
-            if (zparse_long(a->argv[j + 1], &limit) < 0) {
-                reply_err_notint(c);
-                goto done;
-            }
-            if (limit < 0) {
+            /* Redis answers the same error for a non-integer LIMIT */
+            if (zparse_long(a->argv[j + 1], &limit) < 0 || limit < 0) {
                 reply_error(c, "ERR LIMIT can't be negative");
                 goto done;
             }

@@ -354,6 +354,7 @@ class ZsetsDiff(harness.DiffTestCase):
             ("ZDIFF", "2", "z1", "z2", "AGGREGATE", "SUM"), ("ZDIFF", "0", "z1"),
             ("ZINTERCARD", "2", "z1", "z2"), ("ZINTERCARD", "2", "z1", "z2", "LIMIT", "1"),
             ("ZINTERCARD", "2", "z1", "z2", "LIMIT", "0"), ("ZINTERCARD", "2", "z1", "z2", "LIMIT", "-1"),
+            ("ZINTERCARD", "2", "z1", "z2", "LIMIT", "x"), ("ZINTERCARD", "1", "z1", "LIMIT", "1.5"),
             ("ZINTERCARD", "2", "z1", "z2", "WITHSCORES"), ("ZINTERCARD", "0", "z1"), ("ZINTERCARD", "2", "z1", "str"),
             ("ZINTERCARD", "1", "nokey"), ("ZINTERCARD", "2", "z1", "set"),
             ("ZUNIONSTORE", "dst", "2", "z1", "z2"), ("ZRANGE", "dst", "0", "-1", "WITHSCORES"),
