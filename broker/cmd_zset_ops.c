@@ -453,7 +453,11 @@ static void union_visit(void *priv, const char *m, size_t len, double score)
     algebra *al = priv;
     double v = weighted(score, al->src[al->i].weight), cur;
     if (zs_score(al->acc, m, len, &cur)) {
+        double old = cur;
         aggregate(al->agg, &cur, v);
+        /* zs_add keeps a score equal to the new one, but -0 + 0 is 0 and
+         * Redis keeps the sum itself */
+        if (cur == 0 && signbit(cur) != signbit(old)) zs_del(al->acc, m, len);
         put(al->acc, m, len, cur);
     } else {
         put(al->acc, m, len, v);
@@ -468,7 +472,9 @@ static void inter_visit(void *priv, const char *m, size_t len, double score)
     for (int j = 1; j < al->nsrc; j++) {
         double other;
         if (!src_score(&al->src[j], m, len, &other)) return;
-        aggregate(al->agg, &v, weighted(other, al->src[j].weight));
+        /* unlike the first, Redis does not turn these products' NaN into 0:
+         * SUM makes the NaN sum 0, MIN and MAX keep what they had */
+        aggregate(al->agg, &v, other * al->src[j].weight);
     }
     if (al->card_only) al->count++;
     else put(al->acc, m, len, v);

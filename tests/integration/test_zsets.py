@@ -380,6 +380,23 @@ class ZsetsDiff(harness.DiffTestCase):
             ("ZINTER", "3", "b", "a", "c", "WEIGHTS", "3", "0.1", "7", "WITHSCORES"),
         )
 
+    def test_algebra_nan_and_signed_zero(self):
+        """0 * inf is NaN: Redis makes it 0 only for the first input of ZINTER
+        (the others reach SUM, which zeroes a NaN sum, or MIN/MAX, which keep
+        their value); ZUNION's -0 + 0 is 0, not the -0 seen first."""
+        self.both_protocols(
+            ("ZADD", "z", "0", "a", "1", "b"),
+            ("SADD", "s", "a", "b"),
+            ("ZINTER", "3", "s", "z", "z", "WEIGHTS", "0.5", "2", "-inf", "WITHSCORES"),
+            ("ZINTER", "3", "s", "z", "z", "WEIGHTS", "0.5", "-inf", "2", "AGGREGATE", "MIN", "WITHSCORES"),
+            ("ZINTER", "3", "s", "z", "z", "WEIGHTS", "0.5", "inf", "2", "AGGREGATE", "MAX", "WITHSCORES"),
+            ("ZINTERSTORE", "d", "2", "z", "z", "WEIGHTS", "1", "inf"), ("ZRANGE", "d", "0", "-1", "WITHSCORES"),
+            ("ZUNION", "2", "z", "z", "WEIGHTS", "-0", "0", "WITHSCORES"),
+            ("ZUNION", "2", "z", "s", "WEIGHTS", "-0", "0", "AGGREGATE", "MAX", "WITHSCORES"),
+            ("ZUNIONSTORE", "d", "2", "z", "z", "WEIGHTS", "-0", "0"), ("ZRANGE", "d", "0", "-1", "WITHSCORES"),
+            ("ZSCORE", "d", "a"), ("ZSCORE", "d", "b"),
+        )
+
     def test_wrongtype_and_arity(self):
         cmds = [("SET", "s", "x")]
         for cmd in ["ZADD", "ZINCRBY", "ZREM", "ZSCORE", "ZMSCORE", "ZCARD", "ZCOUNT", "ZLEXCOUNT", "ZRANGE",
