@@ -327,7 +327,8 @@ void cmd_lpos(session *c)
     qlist *l = o->ptr;
     int dir = QL_FORWARD;
     /* As Redis: the rank's magnitude, wrapping for LLONG_MIN (which then
-     * takes the first match from the tail). */
+     * takes the first match from the tail, and with COUNT every match:
+     * Redis's matches-rank+1 >= count wraps negative). */
     if (rank < 0) {
         rank = (long long)(0ULL - (unsigned long long)rank);
         dir = QL_BACKWARD;
@@ -337,6 +338,7 @@ void cmd_lpos(session *c)
     ql_iter_init(&it, l, dir == QL_FORWARD ? 0 : -1, dir);
     void *h = count != -1 ? reply_defer(c) : NULL;
     long long idx = 0, matches = 0, found = 0, len = (long long)ql_len(l);
+    unsigned long long first = (unsigned long long)rank - 1;
     while (ql_next(&it, &e) && (maxlen == 0 || idx < maxlen)) {
         if (ql_entry_eq(&e, ele, sbuf_len(ele))) {
             matches++;
@@ -345,7 +347,7 @@ void cmd_lpos(session *c)
                 if (h) {
                     reply_int(c, pos);
                     found++;
-                    if (count && found == count) break;
+                    if (count && (long long)((unsigned long long)matches - first) >= count) break;
                 } else {
                     reply_int(c, pos);
                     found = 1;
