@@ -550,7 +550,7 @@ def mutate(r, args):
     return args + [r.choice(EXTRA + KEYS)]
 
 
-def generate(r):
+def generate_one(r):
     global _home
     fn, _, _home = r.choices(GENERATORS, [g[1] for g in GENERATORS])[0]
     if _home is not KEYS and r.random() < 0.05:
@@ -564,6 +564,24 @@ def generate(r):
             # where 7.0.15 answers wrong number of arguments.
             args = args[:3]
     return args, kind
+
+
+def generate(r, queue):
+    """The next command; now and then a MULTI block (queued in queue) of
+    commands whose replies compare raw, ended by EXEC or DISCARD."""
+    if queue:
+        return queue.pop(0)
+    if r.random() < 0.01:
+        n = r.randint(0, 5)
+        while len(queue) < n:
+            args, kind = generate_one(r)
+            if r.random() < 0.05:
+                args = r.choice([["MULTI"], ["EXEC", "x"], ["WATCH", "k0"], ["DISCARD", "x"]])
+            if kind is None:
+                queue.append((args, None))
+        queue.append((["EXEC"] if r.random() < 0.85 else ["DISCARD"], None))
+        return ["MULTI"], None
+    return generate_one(r)
 
 
 # ---- reply comparison --------------------------------------------------------
@@ -663,6 +681,7 @@ class RandomDiff(harness.DiffTestCase):
         self.hello(2)
         history = []
         pending = None
+        queue = []
         mismatches = []
         proto = 2
         step = 0
@@ -672,8 +691,8 @@ class RandomDiff(harness.DiffTestCase):
                 proto = 3
             end = STEPS // 2 if proto == 2 else STEPS
             batch = []
-            while len(batch) < BATCH and step + len(batch) < end:
-                item = pending or generate(r)
+            while len(batch) < BATCH and (step + len(batch) < end or queue):   # no MULTI left open
+                item = pending or generate(r, queue)
                 pending = None
                 if item[1] == "lex":         # alone in its batch, after the check below
                     if batch:
