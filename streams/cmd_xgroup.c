@@ -1053,7 +1053,7 @@ void cmd_xclaim(session *c)
         }
         if (!cons) cons = get_consumer(c, key, g, a->argv[3], 0);
         if (!created && !justid && retrycount < 0 && dlq_due(g, k) && dlq_move(c, sv, key, g, k)) continue;
-        if (created) k = cg_pel_add(g, cons, id, deliverytime, 0);
+        if (created) k = cg_pel_add(g, cons, id, deliverytime, 1);   /* Redis: streamCreateNACK counts 1 */
         else cg_pel_set_owner(k, cons);
         k->delivery_time = deliverytime;
         if (retrycount >= 0) k->delivery_count = (uint64_t)retrycount;

@@ -292,6 +292,20 @@ class GroupsDiff(harness.DiffTestCase):
             ("XCLAIM", "s", "g", "dave", "0"),
         ))
 
+    def test_xclaim_force_counts_one_delivery(self):
+        # FORCE creates the pending entry with a delivery count of 1 (Redis's
+        # streamCreateNACK); without JUSTID the claim counts one more.
+        def mask(r):
+            return [[e[0], e[1], "idle", e[3]] for e in r] if isinstance(r, list) else r
+        for conn in (self.a, self.b):
+            entries(conn, "s", 3)
+            conn.cmd("XGROUP", "CREATE", "s", "g", "$")
+        self.diff(("XCLAIM", "s", "g", "c", "0", "1-1", "FORCE", "JUSTID"),
+                  ("XCLAIM", "s", "g", "c", "0", "2-1", "FORCE"),
+                  ("XCLAIM", "s", "g", "c", "0", "3-1", "FORCE", "RETRYCOUNT", "5", "JUSTID"))
+        self.masked(("XPENDING", "s", "g", "-", "+", "10"), mask)
+        self.assertEqual([e[3] for e in parse(self.a.cmd("XPENDING", "s", "g", "-", "+", "10"))], [1, 2, 5])
+
     def test_xautoclaim(self):
         def setup():
             for conn in (self.a, self.b):
