@@ -735,19 +735,13 @@ int stream_exists(const stream *s, stream_id id)
     return b && !(b->data[off] & F_DELETED);
 }
 
-/* tombstone marks the live entry at off deleted; frees the block if empty.
- * Returns 1 if the block was freed. */
-static int tombstone(stream *s, st_block *b, uint32_t off)
+/* tombstone marks the live entry at off deleted. */
+static void tombstone(stream *s, st_block *b, uint32_t off)
 {
     b->data[off] |= F_DELETED;
     b->live--;
     b->deleted++;
     s->length--;
-    if (b->live == 0) {
-        index_remove(s, b);
-        return 1;
-    }
-    return 0;
 }
 
 int stream_delete(stream *s, stream_id id)
@@ -756,13 +750,32 @@ int stream_delete(stream *s, stream_id id)
     st_block *b = find_entry(s, id, &off);
     if (!b || (b->data[off] & F_DELETED)) return 0;
     tombstone(s, b, off);
+    if (b->live == 0) index_remove(s, b);      /* its last live entry: the block goes */
     if (st_id_cmp(id, s->max_deleted_id) > 0) s->max_deleted_id = id;
     return 1;
 }
 
+/* The first / last block with a live entry (an exact trim can leave blocks
+ * of tombstones only, at either end), or NULL. */
+static const st_block *first_live_block(const stream *s)
+{
+    for (const st_node *leaf = s->first_leaf; leaf; leaf = leaf->next)
+        for (uint32_t i = 0; i < leaf->n; i++)
+            if (((const st_block *)leaf->child[i])->live) return leaf->child[i];
+    return NULL;
+}
+
+static const st_block *last_live_block(const stream *s)
+{
+    for (const st_node *leaf = s->last_leaf; leaf; leaf = leaf->prev)
+        for (uint32_t i = leaf->n; i > 0; i--)
+            if (((const st_block *)leaf->child[i - 1])->live) return leaf->child[i - 1];
+    return NULL;
+}
+
 int stream_first_id(const stream *s, stream_id *out)
 {
-    const st_block *b = first_block(s);        /* every block has a live entry */
+    const st_block *b = first_live_block(s);
     if (!b) return 0;
     for (uint32_t o = b->master_end; o < b->used;) {
         dec d;
@@ -778,7 +791,7 @@ int stream_first_id(const stream *s, stream_id *out)
 
 int stream_last_entry_id(const stream *s, stream_id *out)
 {
-    const st_block *b = last_block(s);
+    const st_block *b = last_live_block(s);
     if (!b) return 0;
     for (uint32_t end = b->used; end > b->master_end;) {
         const unsigned char *start;
@@ -821,7 +834,11 @@ static uint64_t trim(stream *s, uint64_t maxlen, const stream_id *minid,
             continue;
         }
         if (approx) break;
-        /* Walk into the block, deleting from its front. */
+        /* Walk into the block, deleting from its front.  A MINID trim may
+         * leave it with tombstones only (its last ID, deleted, is >= minid):
+         * it stays, as Redis's streamTrim leaves the listpack node, until a
+         * later trim removes it whole (it counts in XINFO's radix-tree-keys
+         * and keeps taking appends while it has room). */
         for (uint32_t o = b->master_end; o < b->used;) {
             if (!minid && s->length <= maxlen) break;
             dec d;
@@ -829,7 +846,7 @@ static uint64_t trim(stream *s, uint64_t maxlen, const stream_id *minid,
             if (minid && st_id_cmp(d.id, *minid) >= 0) break;
             if (!(d.flags & F_DELETED)) {
                 removed++;
-                if (tombstone(s, b, o)) break;
+                tombstone(s, b, o);
             }
             o += d.size;
         }

@@ -39,7 +39,10 @@
  * the right spine: O(log blocks)); range read O(log blocks + block + k) in
  * either direction; delete by ID O(log blocks + block) (a tombstone; the
  * block is freed when its last live entry goes); trim O(log blocks) per whole
- * block removed, plus one block walk for an exact trim.
+ * block removed, plus one block walk for an exact trim.  An exact MINID trim
+ * can leave the head block with tombstones only (its last, deleted, ID is not
+ * below minid): like Redis's listpack node it stays until a trim removes it
+ * whole, so at most one such block exists, at the head.
  *
  * Bookkeeping as Redis 7 keeps it: length (live entries), last_id (the
  * highest ID ever added or set; XDEL of the top entry does not lower it),

@@ -138,6 +138,29 @@ class StreamsDiff(harness.DiffTestCase):
             ("SET", "str", "x"), ("XTRIM", "str", "MAXLEN", "1"), ("XTRIM", "str", "FOO", "1"),
             ("XTRIM", "s", "MAXLEN", "0"), ("XLEN", "s"), ("EXISTS", "s"), ("XINFO", "STREAM", "s"))
 
+    def test_exact_minid_trim_keeps_emptied_block(self):
+        # An exact MINID trim that deletes every live entry of the head block
+        # while its last (deleted) ID is not below minid leaves the block in
+        # place, empty, as Redis's listpack node: it counts in radix-tree-keys
+        # until a later trim takes it whole, and takes appends while it has room.
+        self.diff(("CONFIG", "SET", "stream-node-max-entries", "3"))
+        try:
+            self.minid_trim_empties_block()
+        finally:
+            self.diff(("CONFIG", "SET", "stream-node-max-entries", "100"))
+
+    def minid_trim_empties_block(self):
+        self.both_protocols(
+            ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "2-1", "a", "2"), ("XADD", "s", "3-1", "a", "3"),
+            ("XDEL", "s", "3-1"), ("XADD", "s", "MINID", "3", "4-1", "b", "4"), ("XINFO", "STREAM", "s"),
+            ("XRANGE", "s", "-", "+"), ("XREVRANGE", "s", "+", "-"), ("XINFO", "STREAM", "s", "FULL"),
+            ("XTRIM", "s", "MINID", "3"), ("XTRIM", "s", "MINID", "~", "3"), ("XINFO", "STREAM", "s"),
+            ("XTRIM", "s", "MINID", "~", "4"), ("XINFO", "STREAM", "s"),
+            ("XADD", "e", "1-1", "a", "1"), ("XADD", "e", "2-1", "a", "2"), ("XDEL", "e", "2-1"),
+            ("XTRIM", "e", "MINID", "2"), ("XLEN", "e"), ("XINFO", "STREAM", "e"), ("XREVRANGE", "e", "+", "-"),
+            ("XADD", "e", "3-1", "a", "3"), ("XINFO", "STREAM", "e"), ("XADD", "e", "4-1", "a", "4"),
+            ("XINFO", "STREAM", "e"), ("XTRIM", "e", "MAXLEN", "0"), ("XINFO", "STREAM", "e"))
+
     def test_xsetid(self):
         self.both_protocols(
             ("XSETID", "nokey", "1-1"), ("XSETID", "nokey", "x"),

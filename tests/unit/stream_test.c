@@ -363,7 +363,13 @@ static void test_trim_minid(void **st)
     stream_delete(s, ID(30, 0));
     assert_int_equal(stream_trim_minid(s, ID(30, 0), 1, 0), 0);
     assert_int_equal(stream_trim_minid(s, ID(30, 0), 0, 0), 9);
-    assert_int_equal(stream_nblocks(s), 2);                     /* emptied, freed */
+    assert_int_equal(stream_nblocks(s), 3);                     /* emptied, kept (as Redis) */
+    assert_true(stream_first_id(s, &id));
+    assert_int_equal(id.ms, 31);
+    assert_int_equal(stream_trim_minid(s, ID(30, 0), 0, 0), 0);
+    assert_int_equal(stream_nblocks(s), 3);
+    assert_int_equal(stream_trim_minid(s, ID(30, 1), 1, 0), 0);   /* last ID 30-0 below: goes whole */
+    assert_int_equal(stream_nblocks(s), 2);
     assert_int_equal(stream_trim_minid(s, ST_ID_MAX, 0, 0), 20);
     assert_int_equal(s->length, 0);
     stream_free(s);
