@@ -583,6 +583,28 @@ void stream_free(stream *s)
     xfree(s);
 }
 
+stream *stream_dup(const stream *from)
+{
+    stream *s = stream_new(from->max_bytes, from->max_entries);
+    for (const st_node *leaf = from->first_leaf; leaf; leaf = leaf->next)
+        for (uint32_t i = 0; i < leaf->n; i++) {
+            const st_block *fb = leaf->child[i];
+            st_block *b = xmalloc(sizeof *b);
+            *b = *fb;
+            b->data = NULL;
+            b->cap = 0;
+            s->alloc += sizeof *b;
+            block_reserve(s, b, fb->used);
+            memcpy(b->data, fb->data, fb->used);
+            index_push(s, b);
+        }
+    s->length = from->length;
+    s->last_id = from->last_id;
+    s->max_deleted_id = from->max_deleted_id;
+    s->entries_added = from->entries_added;
+    return s;
+}
+
 size_t stream_memory(const stream *s) { return s->alloc; }
 size_t stream_nblocks(const stream *s) { return s->nblocks; }
 

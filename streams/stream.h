@@ -162,6 +162,11 @@ stream *stream_new(uint32_t max_bytes, uint32_t max_entries);
 /* stream_free frees s and every block.  NULL is allowed. */
 void stream_free(stream *s);
 
+/* stream_dup returns a copy of s with the same blocks, tombstones included
+ * (COPY: Redis duplicates a stream's listpack nodes as they are, so the copy
+ * splits where the original does and reports the same XINFO radix-tree-*). */
+stream *stream_dup(const stream *s);
+
 /* stream_append appends an entry with ID id and nfields pairs (copied).
  * id must be above s->last_id (choose it with st_id_next); nfields may be 0
  * here although commands never do that.  Sets last_id, bumps length and

@@ -35,48 +35,11 @@ static void stream_obj_free(obj *o)
     xfree(sv);
 }
 
-/* copy_entries appends every live entry of from to to (same IDs), then copies
- * the bookkeeping; the blocks are rebuilt rather than copied so the copy is
- * compact whatever holes XDEL left in the original. */
-static void copy_entries(stream *to, const stream *from)
-{
-    st_iter it;
-    stream_id id;
-    const unsigned char **names = NULL, **vals = NULL;
-    size_t *nlens = NULL, *vlens = NULL, cap = 0;
-    st_iter_init(&it, from, ST_ID_MIN, ST_ID_MAX, 0);
-    while (st_iter_next(&it, &id)) {
-        if (it.nf > cap) {
-            cap = it.nf * 2;
-            names = xrealloc(names, cap * sizeof *names);
-            vals = xrealloc(vals, cap * sizeof *vals);
-            nlens = xrealloc(nlens, cap * sizeof *nlens);
-            vlens = xrealloc(vlens, cap * sizeof *vlens);
-        }
-        for (size_t i = 0; i < it.nf; i++) {
-            names[i] = it.fv[i].name;
-            nlens[i] = it.fv[i].nlen;
-            vals[i] = it.fv[i].val;
-            vlens[i] = it.fv[i].vlen;
-        }
-        stream_append(to, id, it.nf, names, nlens, vals, vlens);
-    }
-    st_iter_done(&it);
-    xfree(names);
-    xfree(vals);
-    xfree(nlens);
-    xfree(vlens);
-    to->last_id = from->last_id;
-    to->max_deleted_id = from->max_deleted_id;
-    to->entries_added = from->entries_added;
-}
-
 static obj *stream_obj_dup(const obj *o)
 {
     const stream_value *from = o->ptr;
     stream_value *sv = xmalloc(sizeof *sv);
-    sv->s = stream_new(from->s->max_bytes, from->s->max_entries);
-    copy_entries(sv->s, from->s);
+    sv->s = stream_dup(from->s);
     sv->groups = stream_groups_dup(from->groups);
     return obj_new(OBJ_STREAM, ENC_STREAM, sv);
 }

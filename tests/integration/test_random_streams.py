@@ -279,12 +279,12 @@ class Gen:
     # The commands, with weights.
 
     def xadd(self):
-        cmd = ["XADD", self.stream()]
-        if self.chance(0.15):
-            cmd.append("NOMKSTREAM")
+        opts = []
         if self.chance(0.3):
-            cmd += self.trim()
-        return cmd + [self.new_id()] + self.fields()
+            opts.append(self.trim())
+        if self.chance(0.15):
+            opts.insert(self.r.randint(0, len(opts)), ["NOMKSTREAM"])
+        return ["XADD", self.stream()] + [a for o in opts for a in o] + [self.new_id()] + self.fields()
 
     def xlen(self):
         return ["XLEN", self.stream()]
@@ -421,15 +421,31 @@ class Gen:
 
     def keyspace(self):
         r = self.r.random()
-        if r < 0.5:
+        if r < 0.35:
             return ["DEL", self.r.choice(STREAMS + STREAMS[2:] * 2)]
-        if r < 0.75:
+        if r < 0.5:                    # a copy keeps blocks, tombstones, groups
+            return ["COPY", self.stream(), self.r.choice(STREAMS), "REPLACE"]
+        if r < 0.6:
+            return ["RENAME", self.r.choice(STREAMS), self.r.choice(STREAMS)]
+        if r < 0.8:
             return ["TYPE", self.stream()]
         return ["EXISTS", self.stream()]
 
+    def help(self):
+        r = self.r.random()
+        if r < 0.3:
+            return ["XINFO", "HELP"]
+        if r < 0.6:
+            return ["XGROUP", "HELP"]
+        # Not SETDLQ: XGROUP SETDLQ is Rill's dead-letter extension
+        # (docs/stream-groups.md), an unknown subcommand to Redis.
+        return [self.r.choice(("XINFO", "XGROUP")), self.r.choice(("FOO", "STREAMS", "CONSUMER", "SETID")),
+                self.stream(), self.group()]
+
     WEIGHTS = (("xadd", 26), ("xlen", 3), ("xrange", 9), ("xdel", 5), ("xtrim", 4),
                ("xsetid", 2), ("xread", 6), ("xgroup", 8), ("xreadgroup", 10), ("xack", 6),
-               ("xpending", 6), ("xclaim", 5), ("xautoclaim", 4), ("xinfo", 7), ("keyspace", 1.5))
+               ("xpending", 6), ("xclaim", 5), ("xautoclaim", 4), ("xinfo", 7), ("keyspace", 2),
+               ("help", 0.3))
 
     def command(self):
         names = [n for n, _ in self.WEIGHTS]
@@ -443,7 +459,9 @@ class Gen:
             cmd.insert(self.r.randint(2, len(cmd)), self.r.choice(("FOO", "COUNT", "0", "JUSTID", "STREAMS")))
         elif r < 0.07 and len(cmd) > 2:                # a bad argument
             cmd[self.r.randint(2, len(cmd) - 1)] = self.r.choice(EDGE_IDS + ("x", "-5", "99999999999999999999"))
-        if cmd[0] == "XREAD":                          # not "+": see xread()
+        if r > 0.9:                                    # keywords in lower case
+            cmd = [a.lower() if a.isalpha() and a.isupper() and len(a) > 1 else a for a in cmd]
+        if cmd[0] in ("XREAD", "xread"):               # not "+": see xread()
             cmd = [a if a != "+" else "-" for a in cmd]
         return cmd
 

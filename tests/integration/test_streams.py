@@ -228,6 +228,22 @@ class StreamsDiff(harness.DiffTestCase):
             ("XSETID", "s", "9-9", "ENTRIESADDED", "7"), ("COPY", "s", "t"), ("XINFO", "STREAM", "t"),
             ("XINFO", "STREAM", "t", "FULL"), ("XADD", "t", "9-*", "x", "y"))
 
+    def test_copy_keeps_blocks(self):
+        # COPY duplicates the blocks as they are, tombstones and a trim-emptied
+        # head block included (Redis copies its listpack nodes): the copy
+        # splits where the original does, now and on the next appends.
+        self.diff(("CONFIG", "SET", "stream-node-max-entries", "3"))
+        try:
+            self.both_protocols(
+                *[("XADD", "s", "%d-1" % i, "a", str(i)) for i in range(1, 9)],
+                ("XDEL", "s", "2-1", "5-1", "6-1"), ("XTRIM", "s", "MINID", "4"), ("XDEL", "s", "8-1"),
+                ("XINFO", "STREAM", "s"), ("COPY", "s", "t"), ("XINFO", "STREAM", "t"),
+                ("XADD", "t", "9-1", "b", "9"), ("XINFO", "STREAM", "t", "FULL"), ("XREVRANGE", "t", "+", "-"),
+                ("XTRIM", "t", "MINID", "7"), ("XINFO", "STREAM", "t"), ("XDEL", "t", "7-1", "9-1"),
+                ("XINFO", "STREAM", "t"), ("XINFO", "STREAM", "s"), ("XRANGE", "s", "-", "+"))
+        finally:
+            self.diff(("CONFIG", "SET", "stream-node-max-entries", "100"))
+
     def test_block_budgets_config(self):
         self.diff(("CONFIG", "GET", "stream-node-max-bytes"), ("CONFIG", "GET", "stream-node-max-entries"),
                   ("CONFIG", "SET", "stream-node-max-entries", "x"), ("CONFIG", "SET", "stream-node-max-bytes", "-1"))
