@@ -728,33 +728,48 @@ int stream_append(stream *s, stream_id id, size_t nfields,
     return 0;
 }
 
-/* find_entry locates the entry with ID id: returns its block and sets *off,
- * or NULL if there is none (tombstones included). */
-static st_block *find_entry(const stream *s, stream_id id, uint32_t *off)
+/* find_live locates the live entry with ID id: returns its block and sets
+ * *off, or NULL if there is none.  It walks as Redis's iterator over [id, id]
+ * does: from the last block whose first ID is <= id (else the first block),
+ * tombstones skipped, stopping at the first live entry not below id.  Entries
+ * are in ID order, except after XSETID lowered the last ID below a deleted
+ * top entry: later appends then follow that tombstone in its block (and
+ * Redis's listpack), and only skipping it finds them. */
+static st_block *find_live(const stream *s, stream_id id, uint32_t *off)
 {
     const st_node *leaf;
     uint32_t slot;
-    if (!index_find(s, id, &leaf, &slot)) return NULL;
-    st_block *b = leaf->child[slot];
-    for (uint32_t o = b->master_end; o < b->used;) {
-        dec d;
-        decode_entry(b, o, &d, NULL, NULL, NULL);
-        int c = st_id_cmp(d.id, id);
-        if (c == 0) {
-            *off = o;
-            return b;
-        }
-        if (c > 0) break;
-        o += d.size;
+    if (!s->root) return NULL;
+    if (!index_find(s, id, &leaf, &slot)) {
+        leaf = s->first_leaf;
+        slot = 0;
     }
-    return NULL;
+    for (;;) {
+        st_block *b = leaf->child[slot];
+        for (uint32_t o = b->master_end; o < b->used;) {
+            dec d;
+            decode_entry(b, o, &d, NULL, NULL, NULL);
+            if (!(d.flags & F_DELETED)) {
+                int c = st_id_cmp(d.id, id);
+                if (c == 0) {
+                    *off = o;
+                    return b;
+                }
+                if (c > 0) return NULL;
+            }
+            o += d.size;
+        }
+        if (++slot == leaf->n) {
+            if (!(leaf = leaf->next)) return NULL;
+            slot = 0;
+        }
+    }
 }
 
 int stream_exists(const stream *s, stream_id id)
 {
     uint32_t off;
-    const st_block *b = find_entry(s, id, &off);
-    return b && !(b->data[off] & F_DELETED);
+    return find_live(s, id, &off) != NULL;
 }
 
 /* tombstone marks the live entry at off deleted. */
@@ -769,8 +784,8 @@ static void tombstone(stream *s, st_block *b, uint32_t off)
 int stream_delete(stream *s, stream_id id)
 {
     uint32_t off;
-    st_block *b = find_entry(s, id, &off);
-    if (!b || (b->data[off] & F_DELETED)) return 0;
+    st_block *b = find_live(s, id, &off);
+    if (!b) return 0;
     tombstone(s, b, off);
     if (b->live == 0) index_remove(s, b);      /* its last live entry: the block goes */
     if (st_id_cmp(id, s->max_deleted_id) > 0) s->max_deleted_id = id;
@@ -907,9 +922,9 @@ void st_iter_init(st_iter *it, const stream *s, stream_id start, stream_id end, 
         }
         it->off = ((const st_block *)it->leaf->child[it->slot])->master_end;
     } else {
-        if (!index_find(s, end, &it->leaf, &it->slot)) {
-            it->done = 1;
-            return;
+        if (!index_find(s, end, &it->leaf, &it->slot)) {   /* Redis: from the last block */
+            it->leaf = s->last_leaf;
+            it->slot = it->leaf->n - 1;
         }
         it->off = ((const st_block *)it->leaf->child[it->slot])->used;
     }

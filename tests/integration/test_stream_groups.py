@@ -306,6 +306,17 @@ class GroupsDiff(harness.DiffTestCase):
         self.masked(("XPENDING", "s", "g", "-", "+", "10"), mask)
         self.assertEqual([e[3] for e in parse(self.a.cmd("XPENDING", "s", "g", "-", "+", "10"))], [1, 2, 5])
 
+    def test_claims_after_xsetid_below_deleted_top(self):
+        # An entry added after XSETID lowered the last ID below a deleted top
+        # entry exists for the claims (they skip the tombstone before it).
+        self.both_protocols(
+            ("XADD", "s", "10-1", "a", "1"), ("XGROUP", "CREATE", "s", "g", "$"),
+            ("XADD", "s", "18446744073709551615-0", "b", "2"), ("XDEL", "s", "18446744073709551615-0"),
+            ("XSETID", "s", "20-0"), ("XADD", "s", "30-1", "c", "3"),
+            ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"),
+            ("XAUTOCLAIM", "s", "g", "c2", "0", "0", "JUSTID"), ("XCLAIM", "s", "g", "c3", "0", "30-1"),
+            ("XPENDING", "s", "g"), ("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", "0"))
+
     def test_xautoclaim(self):
         def setup():
             for conn in (self.a, self.b):
