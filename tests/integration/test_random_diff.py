@@ -12,8 +12,8 @@ pairs) sorted; TTL-like replies allow the few milliseconds that pass between
 the two servers.  Random-reply commands (SPOP, SRANDMEMBER, HRANDFIELD,
 ZRANDMEMBER, RANDOMKEY, *SCAN) are never sent.
 
-Replay: RDIFF_SEEDS=7,8 RDIFF_STEPS=5000 python3 test_random_diff.py
-(RDIFF_KEEP_GOING=1 reports every mismatch, FLUSHALL-ing both after each,
+Replay: RILL_RANDOM_SEEDS=7,8 RILL_RANDOM_STEPS=5000 python3 test_random_diff.py
+(RILL_RANDOM_ALL=1 reports every mismatch, FLUSHALL-ing both after each,
 instead of failing at the first).
 """
 import os
@@ -23,9 +23,9 @@ import time
 
 import harness
 
-SEEDS = [int(s) for s in os.environ.get("RDIFF_SEEDS", "1,2,3,4,5,6,7,8").split(",")]
-STEPS = int(os.environ.get("RDIFF_STEPS", "4000"))
-KEEP_GOING = os.environ.get("RDIFF_KEEP_GOING") == "1"
+SEEDS = [int(s) for s in os.environ.get("RILL_RANDOM_SEEDS", "1,2,3,4,5,6,7,8").split(",")]
+STEPS = int(os.environ.get("RILL_RANDOM_STEPS", "4000"))
+KEEP_GOING = os.environ.get("RILL_RANDOM_ALL") == "1"
 BATCH = 40          # commands pipelined per round trip
 HISTORY = 20        # commands shown before a mismatch
 
