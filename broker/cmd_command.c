@@ -69,6 +69,13 @@ static const struct { const char *name; unsigned cat; } extra_acl[] = {
     {"command", ACL_CONNECTION},
 };
 
+/* Commands whose data categories Redis gives in place of their group's
+ * (SORT is "generic" but @set @sortedset @list @dangerous, no @keyspace). */
+static const struct { const char *name; unsigned cat; } own_acl[] = {
+    {"sort", ACL_SET | ACL_SORTEDSET | ACL_LIST | ACL_DANGEROUS},
+    {"sort_ro", ACL_SET | ACL_SORTEDSET | ACL_LIST | ACL_DANGEROUS},
+};
+
 static const command *top(const command *cmd) { return cmd->parent ? cmd->parent : cmd; }
 
 static const char *group_of(const command *cmd) { return top(cmd)->group; }
@@ -78,8 +85,14 @@ static unsigned acl_categories(const command *cmd)
     if (cmd->fn == cmd_container) return ACL_SLOW;
     unsigned cat = 0;
     const char *group = group_of(cmd);
+    int own = 0;
+    for (size_t i = 0; i < sizeof own_acl / sizeof own_acl[0]; i++)
+        if (!strcmp(top(cmd)->name, own_acl[i].name)) {
+            cat |= own_acl[i].cat;
+            own = 1;
+        }
     for (size_t i = 0; i < sizeof group_acl / sizeof group_acl[0]; i++)
-        if (!strcmp(group, group_acl[i].group)) cat |= group_acl[i].cat;
+        if (!own && !strcmp(group, group_acl[i].group)) cat |= group_acl[i].cat;
     for (size_t i = 0; i < sizeof extra_acl / sizeof extra_acl[0]; i++)
         if (!strcmp(top(cmd)->name, extra_acl[i].name)) cat |= extra_acl[i].cat;
     if (cmd->flags & CMD_WRITE) cat |= ACL_WRITE;
@@ -291,6 +304,75 @@ static void reply_keynum_spec(session *c, const command *cmd, const struct keynu
     reply_int(c, ks->keystep);
 }
 
+/* An "unknown" spec (SORT's BY/GET keys and STORE destination): Redis
+ * cannot say where those keys are, only that there may be some. */
+static void reply_unknown_spec(session *c, const char *notes, const char *f1, const char *f2)
+{
+    reply_map(c, 4);
+    reply_bulk_cstr(c, "notes");
+    reply_bulk_cstr(c, notes);
+    reply_bulk_cstr(c, "flags");
+    reply_set(c, 2);
+    reply_simple(c, f1);
+    reply_simple(c, f2);
+    reply_bulk_cstr(c, "begin_search");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, "unknown");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 0);
+    reply_bulk_cstr(c, "find_keys");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, "unknown");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 0);
+}
+
+/* SORT and SORT_RO: the sorted key (RO access, even for SORT), the keys
+ * BY/GET patterns name, and for SORT the STORE destination, as Redis 7.0. */
+static int reply_sort_specs(session *c, const command *cmd)
+{
+    int store = !strcmp(cmd->name, "sort");
+    if (!store && strcmp(cmd->name, "sort_ro")) return 0;
+    reply_set(c, 2 + store);
+    reply_map(c, 3);
+    reply_bulk_cstr(c, "flags");
+    reply_set(c, 2);
+    reply_simple(c, "RO");
+    reply_simple(c, "access");
+    reply_bulk_cstr(c, "begin_search");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, "index");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 1);
+    reply_bulk_cstr(c, "index");
+    reply_int(c, 1);
+    reply_bulk_cstr(c, "find_keys");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    reply_bulk_cstr(c, "range");
+    reply_bulk_cstr(c, "spec");
+    reply_map(c, 3);
+    reply_bulk_cstr(c, "lastkey");
+    reply_int(c, 0);
+    reply_bulk_cstr(c, "keystep");
+    reply_int(c, 1);
+    reply_bulk_cstr(c, "limit");
+    reply_int(c, 0);
+    reply_unknown_spec(c,
+                       "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from "
+                       "the content of the key we sort",
+                       "RO", "access");
+    if (store)
+        reply_unknown_spec(c,
+                           "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear "
+                           "anywhere in the argument array",
+                           "OW", "update");
+    return 1;
+}
+
 /* Keys at fixed positions (RENAME's 1 and 2) get one spec each, as Redis
  * gives them (the keys usually play different roles); a run to the end of
  * the arguments (DEL's 1..-1) is one range spec; keys after a numkeys
@@ -299,6 +381,7 @@ static void reply_key_specs(session *c, const command *cmd)
 {
     int first = cmd->first_key, last = cmd->last_key;
     int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    if (reply_sort_specs(c, cmd)) return;
     const struct keynum_spec *ks = keynum_spec_of(cmd);
     int n = 0;
     int split = first > 0 && last < 0 && is_dest_first(cmd);
@@ -528,6 +611,20 @@ void cmd_command_getkeys(session *c)
         reply_array(c, nfixed + (long)numkeys);
         for (int i = 0; i < nfixed; i++) reply_bulk_sbuf(c, argv[cmd->first_key + i]);
         for (long long i = 0; i < numkeys; i++) reply_bulk_sbuf(c, argv[kfirst + i * ks->keystep]);
+        return;
+    }
+    if (!strcmp(cmd->name, "sort")) {
+        /* The sorted key, then the last STORE destination, found as Redis's
+         * sortGetKeys scans: LIMIT skips 2 arguments, GET and BY one. */
+        int store = 0;
+        for (int i = 2; i < argc; i++) {
+            if (!strcasecmp(argv[i], "limit")) i += 2;
+            else if (!strcasecmp(argv[i], "get") || !strcasecmp(argv[i], "by")) i += 1;
+            else if (!strcasecmp(argv[i], "store") && i + 1 < argc) store = i + 1;
+        }
+        reply_array(c, store ? 2 : 1);
+        reply_bulk_sbuf(c, argv[1]);
+        if (store) reply_bulk_sbuf(c, argv[store]);
         return;
     }
     int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "persist.h"
 
+#include <locale.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    /* SORT ... ALPHA collates as the environment says, as Redis does. */
+    setlocale(LC_COLLATE, "");
 #ifdef M_MXFAST
     /* glibc parks small freed blocks in "fastbins" and merges them all at
      * the next large allocation: after a million keys are freed (active
