@@ -373,6 +373,16 @@ static int reply_sort_specs(session *c, const command *cmd)
     return 1;
 }
 
+/* Commands whose fixed keys Redis describes as one range (LCS key1 key2). */
+static const char *const one_range[] = {"lcs"};
+
+static int is_one_range(const command *cmd)
+{
+    for (size_t i = 0; i < sizeof one_range / sizeof one_range[0]; i++)
+        if (!strcmp(cmd->name, one_range[i])) return 1;
+    return 0;
+}
+
 /* Keys at fixed positions (RENAME's 1 and 2) get one spec each, as Redis
  * gives them (the keys usually play different roles); a run to the end of
  * the arguments (DEL's 1..-1) is one range spec; keys after a numkeys
@@ -382,6 +392,11 @@ static void reply_key_specs(session *c, const command *cmd)
     int first = cmd->first_key, last = cmd->last_key;
     int step = cmd->key_step > 0 ? cmd->key_step : 1;
     if (reply_sort_specs(c, cmd)) return;
+    if (is_one_range(cmd)) {
+        reply_set(c, 1);
+        reply_one_spec(c, cmd, first, last - first, step);
+        return;
+    }
     const struct keynum_spec *ks = keynum_spec_of(cmd);
     int n = 0;
     int split = first > 0 && last < 0 && is_dest_first(cmd);
