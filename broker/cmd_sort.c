@@ -18,7 +18,9 @@
  *    elements' bytes.  ALPHA compares with strcoll (main.c sets
  *    LC_COLLATE from the environment, as Redis does) unless STORE is
  *    given, then bytes.  A missing BY weight is 0 (numeric) or sorts
- *    first (ALPHA).  The sort is stable, as glibc's qsort (a merge sort).
+ *    first (ALPHA).  The sort is stable, as glibc's qsort (a merge sort),
+ *    except BY with a LIMIT, which runs Redis's partial quicksort (pqsort)
+ *    so that ties come out in the same order.
  *  - Sorting a sorted set turns it into a skiplist, as Redis does
  *    (OBJECT ENCODING shows it).
  *  - STORE writes a list (or deletes the destination when the result is
@@ -130,6 +132,84 @@ static void merge_sort(sort_obj *v, sort_obj *tmp, long n, const sort_cfg *cfg)
     while (i < n1 && j < n) tmp[k++] = sort_compare(&v[i], &v[j], cfg) <= 0 ? v[i++] : v[j++];
     while (i < n1) tmp[k++] = v[i++];
     memcpy(v, tmp, (size_t)k * sizeof *v);
+}
+
+/* Redis's pqsort (pqsort.c: NetBSD's qsort, recursing only into parts
+ * that overlap the range [lo, hi] wanted), used for BY with a LIMIT.  It
+ * is not stable, so ties come out as Redis's come out only when the same
+ * algorithm sees the same input: this is that algorithm, step for step. */
+static void so_swap(sort_obj *a, sort_obj *b)
+{
+    sort_obj t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void so_vecswap(sort_obj *a, sort_obj *b, long n)
+{
+    for (long i = 0; i < n; i++) so_swap(a + i, b + i);
+}
+
+static sort_obj *so_med3(sort_obj *a, sort_obj *b, sort_obj *c, const sort_cfg *cfg)
+{
+    return sort_compare(a, b, cfg) < 0
+               ? (sort_compare(b, c, cfg) < 0 ? b : (sort_compare(a, c, cfg) < 0 ? c : a))
+               : (sort_compare(b, c, cfg) > 0 ? b : (sort_compare(a, c, cfg) < 0 ? a : c));
+}
+
+static void pqsort_range(sort_obj *a, long n, const sort_obj *lrange, const sort_obj *rrange, const sort_cfg *cfg)
+{
+    sort_obj *pa, *pb, *pc, *pd, *pl, *pm, *pn;
+    long r;
+    int cmp;
+loop:
+    if (n < 7) {
+        for (pm = a + 1; pm < a + n; pm++)
+            for (pl = pm; pl > a && sort_compare(pl - 1, pl, cfg) > 0; pl--) so_swap(pl, pl - 1);
+        return;
+    }
+    pm = a + n / 2;
+    if (n > 7) {
+        pl = a;
+        pn = a + n - 1;
+        if (n > 40) {
+            long d = n / 8;
+            pl = so_med3(pl, pl + d, pl + 2 * d, cfg);
+            pm = so_med3(pm - d, pm, pm + d, cfg);
+            pn = so_med3(pn - 2 * d, pn - d, pn, cfg);
+        }
+        pm = so_med3(pl, pm, pn, cfg);
+    }
+    so_swap(a, pm);
+    pa = pb = a + 1;
+    pc = pd = a + n - 1;
+    for (;;) {
+        while (pb <= pc && (cmp = sort_compare(pb, a, cfg)) <= 0) {
+            if (cmp == 0) so_swap(pa++, pb);
+            pb++;
+        }
+        while (pb <= pc && (cmp = sort_compare(pc, a, cfg)) >= 0) {
+            if (cmp == 0) so_swap(pc, pd--);
+            pc--;
+        }
+        if (pb > pc) break;
+        so_swap(pb++, pc--);
+    }
+    pn = a + n;
+    r = pa - a < pb - pa ? pa - a : pb - pa;
+    so_vecswap(a, pb - r, r);
+    r = pd - pc < pn - pd - 1 ? pd - pc : pn - pd - 1;
+    so_vecswap(pb, pn - r, r);
+    if ((r = pb - pa) > 1) {
+        const sort_obj *l = a, *rr = a + r - 1;
+        if (!((lrange < l && rrange < l) || (lrange > rr && rrange > rr))) pqsort_range(a, r, lrange, rrange, cfg);
+    }
+    if ((r = pd - pc) > 1) {
+        a = pn - r;
+        n = r;
+        const sort_obj *l = a, *rr = a + r - 1;
+        if (!((lrange < l && rrange < l) || (lrange > rr && rrange > rr))) goto loop;
+    }
 }
 
 /* ---- loading the vector ----------------------------------------------- */
@@ -373,9 +453,13 @@ static void sort_generic(session *c, int readonly)
         }
         cfg.bypattern = sortby != NULL;
         cfg.store = storekey != NULL;
-        sort_obj *tmp = xmalloc(sizeof *tmp * (size_t)(vectorlen > 0 ? vectorlen : 1));
-        merge_sort(v, tmp, vectorlen, &cfg);
-        xfree(tmp);
+        if (sortby && (start != 0 || end != vectorlen - 1)) {
+            pqsort_range(v, vectorlen, v + start, v + end, &cfg);
+        } else {
+            sort_obj *tmp = xmalloc(sizeof *tmp * (size_t)(vectorlen > 0 ? vectorlen : 1));
+            merge_sort(v, tmp, vectorlen, &cfg);
+            xfree(tmp);
+        }
     }
 
     long outputlen = ngets ? ngets * (end - start + 1) : end - start + 1;
