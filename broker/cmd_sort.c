@@ -412,25 +412,23 @@ static void sort_generic(session *c, int readonly)
         vectorlen = end - start + 1;
 
     sort_obj *v = xcalloc((size_t)(vectorlen > 0 ? vectorlen : 1), sizeof *v);
-    long loaded = 0;
     if (type == OBJ_LIST && dontsort) {
         if (end >= start) {
-            if (o) loaded = load_list(o->ptr, v, vectorlen, start, cfg.desc, 1);
+            if (o) load_list(o->ptr, v, vectorlen, start, cfg.desc, 1);
             end -= start;
             start = 0;
         }
     } else if (type == OBJ_LIST) {
-        if (o) loaded = load_list(o->ptr, v, vectorlen, 0, 0, 0);
+        if (o) load_list(o->ptr, v, vectorlen, 0, 0, 0);
     } else if (type == OBJ_SET) {
-        loaded = load_set(o->ptr, v);
+        load_set(o->ptr, v);
     } else if (dontsort) {
-        loaded = load_zset(o->ptr, v, vectorlen, start, cfg.desc);
+        load_zset(o->ptr, v, vectorlen, start, cfg.desc);
         end -= start;
         start = 0;
     } else {
-        loaded = load_zset(o->ptr, v, vectorlen, 0, 0);
+        load_zset(o->ptr, v, vectorlen, 0, 0);
     }
-    (void)loaded;
 
     int conversion_error = 0;
     if (!dontsort) {
