@@ -179,9 +179,9 @@ static const struct keynum_spec {
 };
 
 /* Commands whose first key (a destination) has a spec of its own ahead of
- * the range of source keys after it (row keys 1 -1 1): SINTERSTORE's
+ * the range of source keys after it (row keys 1 -1 1, BITOP 2 -1 1): SINTERSTORE's
  * destination is written, its sources read, so Redis gives two specs. */
-static const char *const dest_first[] = {"sinterstore", "sunionstore", "sdiffstore"};
+static const char *const dest_first[] = {"sinterstore", "sunionstore", "sdiffstore", "bitop"};
 
 static int is_dest_first(const command *cmd)
 {
