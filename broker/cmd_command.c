@@ -14,7 +14,8 @@
  *  - Key specs: from first/last/step (begin_search index, find_keys range),
  *    flagged RO/access for read-only commands and RW/access/update for
  *    writes — Redis's per-command flags are finer (RM, OW, insert, ...),
- *    the key positions are the same.
+ *    the key positions are the same; a destination ahead of sources
+ *    (SUNIONSTORE, BITOP) is flagged as Redis flags it (dest_first[]).
  *  - Flags: command_flag_names, less the ones Redis hides from COMMAND
  *    (sentinel, may_replicate).
  * Tips are not kept (empty), nor argument specs in COMMAND DOCS.
@@ -179,15 +180,20 @@ static const struct keynum_spec {
 };
 
 /* Commands whose first key (a destination) has a spec of its own ahead of
- * the range of source keys after it (row keys 1 -1 1, BITOP 2 -1 1): SINTERSTORE's
- * destination is written, its sources read, so Redis gives two specs. */
-static const char *const dest_first[] = {"sinterstore", "sunionstore", "sdiffstore", "bitop"};
+ * the range of source keys after it (row keys 1 -1 1, BITOP 2 -1 1): the
+ * destination is written (flagged as Redis flags it: OW update, SINTERSTORE's
+ * RW update), its sources read (RO access), so Redis gives two specs. */
+static const struct dest_spec {
+    const char *name, *dest_flag;
+} dest_first[] = {
+    {"sinterstore", "RW"}, {"sunionstore", "OW"}, {"sdiffstore", "OW"}, {"bitop", "OW"},
+};
 
-static int is_dest_first(const command *cmd)
+static const struct dest_spec *dest_spec_of(const command *cmd)
 {
     for (size_t i = 0; i < sizeof dest_first / sizeof dest_first[0]; i++)
-        if (!strcmp(cmd->name, dest_first[i])) return 1;
-    return 0;
+        if (!strcmp(cmd->name, dest_first[i].name)) return &dest_first[i];
+    return NULL;
 }
 
 /* Commands whose keys follow a keyword (XREAD's STREAMS): Redis's "keyword"
@@ -218,11 +224,17 @@ static const struct keynum_spec *keynum_spec_of(const command *cmd)
     return NULL;
 }
 
-static void reply_spec_head(session *c, const command *cmd, int index)
+/* reply_spec_head starts a key spec at index: flags (two given, or derived
+ * from the command's when f0 is NULL), begin_search, find_keys' type key. */
+static void reply_spec_head(session *c, const command *cmd, int index, const char *f0, const char *f1)
 {
     reply_map(c, 3);
     reply_bulk_cstr(c, "flags");
-    if (cmd->flags & CMD_WRITE) {
+    if (f0) {
+        reply_set(c, 2);
+        reply_simple(c, f0);
+        reply_simple(c, f1);
+    } else if (cmd->flags & CMD_WRITE) {
         reply_set(c, 3);
         reply_simple(c, "RW");
         reply_simple(c, "access");
@@ -245,9 +257,10 @@ static void reply_spec_head(session *c, const command *cmd, int index)
     reply_bulk_cstr(c, "type");
 }
 
-static void reply_one_spec(session *c, const command *cmd, int index, int lastkey, int step)
+static void reply_one_spec(session *c, const command *cmd, int index, int lastkey, int step,
+                           const char *f0, const char *f1)
 {
-    reply_spec_head(c, cmd, index);
+    reply_spec_head(c, cmd, index, f0, f1);
     reply_bulk_cstr(c, "range");
     reply_bulk_cstr(c, "spec");
     reply_map(c, 3);
@@ -292,7 +305,7 @@ static void reply_keyword_spec(session *c, const command *cmd, const struct keyw
 
 static void reply_keynum_spec(session *c, const command *cmd, const struct keynum_spec *ks)
 {
-    reply_spec_head(c, cmd, ks->index);
+    reply_spec_head(c, cmd, ks->index, NULL, NULL);
     reply_bulk_cstr(c, "keynum");
     reply_bulk_cstr(c, "spec");
     reply_map(c, 3);
@@ -399,17 +412,18 @@ static void reply_key_specs(session *c, const command *cmd)
     }
     const struct keynum_spec *ks = keynum_spec_of(cmd);
     int n = 0;
-    int split = first > 0 && last < 0 && is_dest_first(cmd);
+    const struct dest_spec *ds = first > 0 && last < 0 ? dest_spec_of(cmd) : NULL;
+    int split = ds != NULL;
     if (first > 0) n = last < 0 ? 1 + split : (last >= first ? (last - first) / step + 1 : 1);
     const struct keyword_spec *kw = keyword_spec_of(cmd);
     reply_set(c, n + (ks != NULL) + (kw != NULL));
     if (split) {
-        reply_one_spec(c, cmd, first, 0, 1);
-        reply_one_spec(c, cmd, first + 1, last, step);
+        reply_one_spec(c, cmd, first, 0, 1, ds->dest_flag, "update");
+        reply_one_spec(c, cmd, first + 1, last, step, "RO", "access");
     } else if (first > 0 && last < 0) {
-        reply_one_spec(c, cmd, first, last, step);
+        reply_one_spec(c, cmd, first, last, step, NULL, NULL);
     } else if (first > 0) {
-        for (int i = first; i == first || i <= last; i += step) reply_one_spec(c, cmd, i, 0, 1);
+        for (int i = first; i == first || i <= last; i += step) reply_one_spec(c, cmd, i, 0, 1, NULL, NULL);
     }
     if (ks) reply_keynum_spec(c, cmd, ks);
     if (kw) reply_keyword_spec(c, cmd, kw);

@@ -38,7 +38,9 @@ class CommandDiff(harness.DiffTestCase):
                   ("COMMAND", "INFO", "shutdown"), ("COMMAND", "INFO", "debug"),
                   ("COMMAND", "INFO", "config|resetstat"), ("COMMAND", "INFO", "multi"),
                   ("COMMAND", "INFO", "watch"), ("COMMAND", "INFO", "client|id"),
-                  ("COMMAND", "INFO", "get", "getrange", "nosuch"))
+                  ("COMMAND", "INFO", "get", "getrange", "nosuch"),
+                  ("COMMAND", "INFO", "sinterstore"), ("COMMAND", "INFO", "sunionstore"),
+                  ("COMMAND", "INFO", "sdiffstore"), ("COMMAND", "INFO", "bitop"))
 
     def test_info_identical_entries_resp3(self):
         self.resp3()
