@@ -407,7 +407,7 @@ static void reply_key_specs(session *c, const command *cmd)
     if (reply_sort_specs(c, cmd)) return;
     if (is_one_range(cmd)) {
         reply_set(c, 1);
-        reply_one_spec(c, cmd, first, last - first, step);
+        reply_one_spec(c, cmd, first, last - first, step, NULL, NULL);
         return;
     }
     const struct keynum_spec *ks = keynum_spec_of(cmd);
