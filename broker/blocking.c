@@ -218,6 +218,7 @@ static void unblock(session *c, int resume)
     c->flags &= ~(uint32_t)SESS_BLOCKED;
     c->srv->blk->nblocked--;
     if (resume) {
+        if (c->flags & (SESS_REPLY_SKIP | SESS_REPLY_SKIP_NEXT)) session_reply_step(c);
         argv_reset(&c->args);
         queue_resume(c->srv, c);
     }
@@ -237,6 +238,21 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     if (!(c->flags & SESS_CLOSE_ASAP)) c->bc->timeout_reply(c);
     unblock(c, 1);
     session_mark_write(c);
+}
+
+int block_keeps_waiting(session *c)
+{
+    return c->bc && (!c->bc->reprocessing || c->bc->reblocked);
+}
+
+int block_unblock_client(session *c, int error)
+{
+    if (!c->bc || c->bc->reprocessing || (c->flags & SESS_CLOSE_ASAP)) return 0;
+    if (error) reply_error(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else c->bc->timeout_reply(c);
+    unblock(c, 1);
+    session_mark_write(c);
+    return 1;
 }
 
 /* ---- serving ---------------------------------------------------------- */

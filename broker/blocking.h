@@ -80,6 +80,15 @@ void block_wake_on_delete(struct session *c);
  * one key per wake-up, as Redis's blocked XREAD / XREADGROUP, use it. */
 const char *block_served_key(struct session *c);
 
+/* block_keeps_waiting: is c still blocked after the command that just ran
+ * (it blocked, or its re-run found nothing)?  0 once a re-run served it. */
+int block_keeps_waiting(struct session *c);
+
+/* block_unblock_client ends c's wait at once (CLIENT UNBLOCK): with error
+ * it replies "-UNBLOCKED client unblocked via CLIENT UNBLOCK", else its
+ * command's timeout reply.  Returns 0 if c was not blocked. */
+int block_unblock_client(struct session *c, int error);
+
 /* block_signal_key_ready: key in d was written; wake its waiters later. */
 void block_signal_key_ready(struct server *s, struct db *d, const char *key);
 

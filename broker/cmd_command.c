@@ -58,16 +58,19 @@ static const struct { const char *group; unsigned cat; } group_acl[] = {
     {"transactions", ACL_TRANSACTION}, {"scripting", ACL_SCRIPTING},
 };
 
-/* Categories Redis gives explicitly beyond group and flags (by top-level name). */
-static const struct { const char *name; unsigned cat; } extra_acl[] = {
-    {"dbsize", ACL_KEYSPACE},
-    {"flushdb", ACL_KEYSPACE | ACL_DANGEROUS},
-    {"flushall", ACL_KEYSPACE | ACL_DANGEROUS},
-    {"swapdb", ACL_KEYSPACE | ACL_DANGEROUS},
-    {"info", ACL_DANGEROUS},
-    {"keys", ACL_DANGEROUS},
-    {"lastsave", ACL_ADMIN | ACL_DANGEROUS},
-    {"command", ACL_CONNECTION},
+/* Categories Redis gives explicitly beyond group and flags (by top-level
+ * name), and the group's category it does not give (drop). */
+static const struct { const char *name; unsigned cat, drop; } extra_acl[] = {
+    {"dbsize", ACL_KEYSPACE, 0},
+    {"flushdb", ACL_KEYSPACE | ACL_DANGEROUS, 0},
+    {"flushall", ACL_KEYSPACE | ACL_DANGEROUS, 0},
+    {"swapdb", ACL_KEYSPACE | ACL_DANGEROUS, 0},
+    {"info", ACL_DANGEROUS, 0},
+    {"keys", ACL_DANGEROUS, 0},
+    {"lastsave", ACL_ADMIN | ACL_DANGEROUS, 0},
+    {"command", ACL_CONNECTION, 0},
+    {"role", ACL_ADMIN | ACL_DANGEROUS, 0},
+    {"wait", ACL_CONNECTION, ACL_KEYSPACE},
 };
 
 /* Commands whose data categories Redis gives in place of their group's
@@ -95,7 +98,7 @@ static unsigned acl_categories(const command *cmd)
     for (size_t i = 0; i < sizeof group_acl / sizeof group_acl[0]; i++)
         if (!own && !strcmp(group, group_acl[i].group)) cat |= group_acl[i].cat;
     for (size_t i = 0; i < sizeof extra_acl / sizeof extra_acl[0]; i++)
-        if (!strcmp(top(cmd)->name, extra_acl[i].name)) cat |= extra_acl[i].cat;
+        if (!strcmp(top(cmd)->name, extra_acl[i].name)) cat = (cat | extra_acl[i].cat) & ~extra_acl[i].drop;
     if (cmd->flags & CMD_WRITE) cat |= ACL_WRITE;
     if (cmd->flags & CMD_READONLY) cat |= ACL_READ;
     if (cmd->flags & CMD_ADMIN) cat |= ACL_ADMIN | ACL_DANGEROUS;

@@ -17,6 +17,8 @@
 #include "multi.h"
 #include "object.h"
 #include "pubsub.h"
+#include "blocking.h"
+#include "slowlog.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -244,6 +246,8 @@ void cmd_reset(session *c)
     if (auth_required(c->srv)) c->flags &= ~(uint32_t)SESS_AUTHENTICATED;
     else c->flags |= SESS_AUTHENTICATED;
     set_attr(&c->name, NULL, 0);
+    c->flags &= ~(uint32_t)(SESS_REPLY_OFF | SESS_REPLY_SKIP_NEXT);   /* as Redis; a pending SKIP stays */
+    session_reply_sync(c);
     reply_simple(c, "RESET");
 }
 
@@ -459,9 +463,67 @@ void cmd_client_noevict(session *c)
     reply_ok(c);
 }
 
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends the wait of a client blocked in
+ * BLPOP, XREAD BLOCK, WAIT ... with its timeout reply (TIMEOUT, the
+ * default) or an -UNBLOCKED error.  :1 if it was blocked, else :0.  As
+ * Redis 7.0.15, the unblocked client's stats update logs a slow-log entry
+ * with no arguments (its duration here: 0). */
+void cmd_client_unblock(session *c)
+{
+    int error = 0;
+    if (c->args.argc > 4) {
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try CLIENT HELP.",
+                     c->args.argv[1]);
+        return;
+    }
+    if (c->args.argc == 4) {
+        if (arg_is(c, 3, "timeout")) error = 0;
+        else if (arg_is(c, 3, "error")) error = 1;
+        else {
+            reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    long long id;
+    if (!str_to_ll(c->args.argv[2], sbuf_len(c->args.argv[2]), &id)) {
+        reply_err_notint(c);
+        return;
+    }
+    session *t = dict_fetch(c->srv->clients_by_id, (void *)(uintptr_t)(uint64_t)id);
+    if (!t || !block_unblock_client(t, error)) {
+        reply_int(c, 0);
+        return;
+    }
+    slowlog_push(t, NULL, 0, 0);
+    reply_int(c, 1);
+}
+
+/* CLIENT REPLY ON|OFF|SKIP: OFF sends no replies until ON; SKIP drops the
+ * next command's.  Over RESP only: a native request always gets its reply
+ * (see session_reply_sync in session.h). */
+void cmd_client_reply(session *c)
+{
+    if (!session_is_resp(c)) {
+        reply_error(c, "ERR CLIENT REPLY is not supported over the native protocol");
+        return;
+    }
+    if (arg_is(c, 2, "on")) {
+        c->flags &= ~(uint32_t)(SESS_REPLY_OFF | SESS_REPLY_SKIP);
+        session_reply_sync(c);
+        reply_ok(c);
+    } else if (arg_is(c, 2, "off")) {
+        c->flags |= SESS_REPLY_OFF;
+        session_reply_sync(c);
+    } else if (arg_is(c, 2, "skip")) {
+        if (!(c->flags & SESS_REPLY_OFF)) c->flags |= SESS_REPLY_SKIP_NEXT;
+    } else {
+        reply_err_syntax(c);
+    }
+}
+
 /* CLIENT HELP: Redis 7.0's text, line for line (it names a few subcommands
- * Rill does not have yet: CACHING, GETREDIR, PAUSE, UNPAUSE, REPLY,
- * UNBLOCK, TRACKING, TRACKINGINFO). */
+ * Rill does not have yet: CACHING, GETREDIR, PAUSE, UNPAUSE, TRACKING,
+ * TRACKINGINFO). */
 void cmd_client_help(session *c)
 {
     static const char *help[] = {

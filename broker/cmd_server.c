@@ -1,4 +1,4 @@
-/* cmd_server.c — INFO DBSIZE FLUSHDB FLUSHALL SWAPDB TIME SHUTDOWN DEBUG.
+/* cmd_server.c — INFO DBSIZE FLUSHDB FLUSHALL SWAPDB TIME SHUTDOWN DEBUG SLOWLOG WAIT ROLE.
  *
  * CONFIG lives in cmd_config.c and COMMAND in cmd_command.c; the INFO text
  * itself is built by info.c.  Error texts and reply shapes are Redis 7.0's.
@@ -12,6 +12,11 @@
 #include "multi.h"
 #include "blocking.h"
 #include "effect.h"
+#include "slowlog.h"
+#include "object.h"
+
+#include <ctype.h>
+#include <limits.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -307,4 +312,111 @@ void cmd_debug(session *c)
     } else {
         reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.", sub);
     }
+}
+
+/* ---- SLOWLOG, WAIT, ROLE ---------------------------------------------- */
+
+/* subcommand_syntax_error: Redis's addReplySubcommandSyntaxError. */
+static void subcommand_syntax_error(session *c)
+{
+    char up[64];
+    size_t i;
+    const char *name = c->args.argv[0];
+    for (i = 0; name[i] && i < sizeof up - 1; i++) up[i] = (char)toupper((unsigned char)name[i]);
+    up[i] = '\0';
+    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
+                 c->args.argv[1], up);
+}
+
+/* SLOWLOG GET [count]: the newest count entries (10; -1 = all). */
+void cmd_slowlog_get(session *c)
+{
+    server *s = c->srv;
+    if (c->args.argc > 3) {
+        subcommand_syntax_error(c);
+        return;
+    }
+    long long len = slowlog_len(s), count = 10;
+    if (c->args.argc == 3) {
+        const char *a = c->args.argv[2];
+        if (!str_to_ll(a, sbuf_len(a), &count) || count < -1 || count > LONG_MAX) {
+            reply_error(c, "ERR count should be greater than or equal to -1");
+            return;
+        }
+        if (count == -1) count = len;
+    }
+    if (count > len) count = len;
+    reply_array(c, count);
+    const slowlog_entry *e = s->slowlog ? s->slowlog->newest : NULL;
+    for (; count > 0 && e; count--, e = e->older) {
+        reply_array(c, 6);
+        reply_int(c, e->id);
+        reply_int(c, e->time);
+        reply_int(c, e->duration);
+        reply_array(c, e->argc);
+        for (int j = 0; j < e->argc; j++) reply_bulk_sbuf(c, e->argv[j]);
+        reply_bulk_sbuf(c, e->peer);
+        reply_bulk_sbuf(c, e->name);
+    }
+}
+
+/* SLOWLOG LEN */
+void cmd_slowlog_len(session *c) { reply_int(c, slowlog_len(c->srv)); }
+
+/* SLOWLOG RESET */
+void cmd_slowlog_reset(session *c)
+{
+    slowlog_reset(c->srv);
+    reply_ok(c);
+}
+
+/* SLOWLOG HELP: Redis 7.0's text. */
+void cmd_slowlog_help(session *c)
+{
+    static const char *const help[] = {
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
+        "HELP",
+        "    Prints this help.",
+    };
+    reply_help(c, help, sizeof help / sizeof help[0]);
+}
+
+static void wait_timeout_reply(session *c) { reply_int(c, 0); }
+
+/* WAIT numreplicas timeout: Rill has no replicas, so 0 replicas
+ * acknowledged.  As Redis 7.0 it answers at once when that is enough
+ * (numreplicas <= 0) or inside MULTI, and otherwise blocks until the
+ * timeout (milliseconds; 0 = forever) and then answers 0. */
+void cmd_wait(session *c)
+{
+    const char *n = c->args.argv[1];
+    long long numreplicas, deadline;
+    if (!str_to_ll(n, sbuf_len(n), &numreplicas)) {
+        reply_err_notint(c);
+        return;
+    }
+    if (block_parse_timeout_ms(c, c->args.argv[2], &deadline) < 0) return;
+    if (numreplicas <= 0 || !block_allowed(c)) {
+        reply_int(c, 0);
+        return;
+    }
+    block_for_keys(c, NULL, 0, 0, deadline, wait_timeout_reply);
+}
+
+/* ROLE: a master without replicas. */
+void cmd_role(session *c)
+{
+    reply_array(c, 3);
+    reply_bulk_cstr(c, "master");
+    reply_int(c, 0);
+    reply_array(c, 0);
 }

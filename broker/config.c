@@ -131,6 +131,8 @@ static const option options[] = {
     { ROW("loglevel",                  OT_ENUM,    loglevel,                  "notice",    0,      0,         M), .names = loglevel_names },
     { ROW("logfile",                   OT_STRING,  logfile,                   "",          0,      0,         0) },
     { ROW("hz",                        OT_INT,     hz,                        "10",        0,      INT_MAX,   M | OPT_CLAMP), .clamp_min = 1, .clamp_max = 500 },
+    { ROW("slowlog-log-slower-than",   OT_LL,      slowlog_log_slower_than,   "10000",     -1,     LLONG_MAX, M) },
+    { ROW("slowlog-max-len",           OT_LL,      slowlog_max_len,           "128",       0,      LLONG_MAX, M) },
     { ROW("proto-max-bulk-len",        OT_MEMORY,  proto_max_bulk_len,        "512mb",     1 * MB, LLONG_MAX, M) },
     { ROW("client-query-buffer-limit", OT_MEMORY,  client_query_buffer_limit, "1gb",       1 * MB, LLONG_MAX, M) },
     { ROW("maxmemory",                 OT_MEMORY,  maxmemory,                 "0",         0,      0,         M | OPT_ULL) },

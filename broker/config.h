@@ -42,6 +42,8 @@ typedef struct config {
     int loglevel;                   /* LL_NOTICE */
     char *logfile;                  /* "" = stderr */
     int hz;                         /* 10 */
+    long long slowlog_log_slower_than; /* 10000 µs; -1 = off, 0 = every command (slowlog.h) */
+    long long slowlog_max_len;      /* 128 entries */
     long long proto_max_bulk_len;   /* 512 MB */
     long long client_query_buffer_limit; /* 1 GB */
     unsigned long long maxmemory;            /* 0 = no limit (reported in INFO) */

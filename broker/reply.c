@@ -77,9 +77,12 @@ void reply_set(session *c, long n) { c->rops->agg(c, RV_SET, n); }
 void reply_push(session *c, long n) { c->rops->agg(c, RV_PUSH, n); }
 void reply_empty_array(session *c) { c->rops->agg(c, RV_ARRAY, 0); }
 void *reply_defer(session *c) { return c->rops->defer(c); }
-void reply_set_array_len(session *c, void *h, long n) { c->rops->set_deferred(c, h, RV_ARRAY, n); }
-void reply_set_map_len(session *c, void *h, long n) { c->rops->set_deferred(c, h, RV_MAP, n); }
-void reply_set_set_len(session *c, void *h, long n) { c->rops->set_deferred(c, h, RV_SET, n); }
+/* A placeholder opened while replies were discarded is never filled, even
+ * if CLIENT REPLY ON ran in between. */
+static char d_handle;
+void reply_set_array_len(session *c, void *h, long n) { if (h != &d_handle) c->rops->set_deferred(c, h, RV_ARRAY, n); }
+void reply_set_map_len(session *c, void *h, long n) { if (h != &d_handle) c->rops->set_deferred(c, h, RV_MAP, n); }
+void reply_set_set_len(session *c, void *h, long n) { if (h != &d_handle) c->rops->set_deferred(c, h, RV_SET, n); }
 void reply_raw(session *c, const void *p, size_t n) { c->rops->raw(c, p, n); }
 
 void reply_err_syntax(session *c) { reply_error(c, "ERR syntax error"); }
@@ -100,3 +103,22 @@ void reply_help(session *c, const char *const *lines, size_t n)
     reply_array(c, (long)n);
     for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
 }
+
+/* ---- reply_discard_ops: replies that go nowhere (CLIENT REPLY OFF/SKIP) ---- */
+
+static void d_str(session *c, const char *s, size_t n) { (void)c, (void)s, (void)n; }
+static void d_int(session *c, long long v) { (void)c, (void)v; }
+static void d_buf(session *c, const void *p, size_t n) { (void)c, (void)p, (void)n; }
+static void d_none(session *c) { (void)c; }
+static void d_dbl(session *c, double d) { (void)c, (void)d; }
+static void d_bool(session *c, int b) { (void)c, (void)b; }
+static void d_verb(session *c, const char *p, size_t n, const char *ext) { (void)c, (void)p, (void)n, (void)ext; }
+static void d_agg(session *c, reply_agg k, long n) { (void)c, (void)k, (void)n; }
+static void *d_defer(session *c) { (void)c; return &d_handle; }
+static void d_set_deferred(session *c, void *h, reply_agg k, long n) { (void)c, (void)h, (void)k, (void)n; }
+
+const reply_ops reply_discard_ops = {
+    .simple = d_str, .error = d_str, .integer = d_int, .bulk = d_buf, .null = d_none,
+    .null_array = d_none, .dbl = d_dbl, .boolean = d_bool, .verbatim = d_verb, .bignum = d_str,
+    .agg = d_agg, .defer = d_defer, .set_deferred = d_set_deferred, .raw = d_buf,
+};

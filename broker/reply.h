@@ -90,5 +90,7 @@ void reply_err_outofrange(struct session *c);       /* ERR index out of range */
 
 extern const reply_ops resp2_ops;
 extern const reply_ops resp3_ops;
+/* reply_discard_ops drops every reply (CLIENT REPLY OFF/SKIP, session.h). */
+extern const reply_ops reply_discard_ops;
 
 #endif

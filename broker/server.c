@@ -19,6 +19,7 @@
 #include "aof.h"
 #include "cmd_queue.h"
 #include "persist.h"
+#include "slowlog.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -276,6 +277,9 @@ void server_call(session *c, command *cmd)
 
     cmd->calls++;
     cmd->usec += dur;
+    /* Unsigned: a negative threshold (slow log off) is never reached. */
+    if ((unsigned long long)dur >= (unsigned long long)s->cfg.slowlog_log_slower_than)
+        slowlog_command(c, cmd, dur);
     /* Errors replied by commands this one ran (EXEC) are theirs, not ours. */
     long long total = s->stat.total_error_replies - errors;
     if (total - s->nested_errors > 0) cmd->failed_calls++;
@@ -725,6 +729,7 @@ void server_free(server *s)
     free_closed(s);
     pubsub_server_free(s);
     block_state_free(s);
+    slowlog_free(s);
     queue_server_free(s);
     for (int i = 0; i < s->ndb; i++) db_free(&s->dbs[i]);
     xfree(s->dbs);

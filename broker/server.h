@@ -121,6 +121,7 @@ typedef struct server {
     struct ps_index *pubsub;  /* subscriptions (pubsub/pubsub.h) */
     struct block_state *blk;  /* blocked clients, ready keys (blocking.h) */
     struct qreg *queues;      /* job queues: registry and timer (cmd_queue.c) */
+    struct slowlog *slowlog;  /* slow commands (slowlog.h), NULL until the first */
 } server;
 
 /* server_new builds a server from cfg (which it takes over). */

@@ -270,7 +270,10 @@ void session_process_input(session *c)
         if (r == RESP_PARSE_MORE) break;
         c->last_interaction = s->mstime;
         server_process_command(c);
-        if (!(c->flags & SESS_BLOCKED)) argv_reset(&c->args);
+        if (!(c->flags & SESS_BLOCKED)) {
+            if (c->flags & (SESS_REPLY_SKIP | SESS_REPLY_SKIP_NEXT)) session_reply_step(c);   /* else when unblocked */
+            argv_reset(&c->args);
+        }
         session_mark_write(c);
     }
     if (c->qpos == c->qlen) c->qpos = c->qlen = 0;
@@ -281,8 +284,29 @@ void session_process_input(session *c)
 void session_set_resp(session *c, int resp)
 {
     c->resp = resp;
-    if (c->rops == &resp2_ops || c->rops == &resp3_ops)   /* native sessions keep their encoder */
-        c->rops = resp == 3 ? &resp3_ops : &resp2_ops;
+    session_reply_sync(c);   /* native sessions keep their encoder */
+}
+
+int session_is_resp(const session *c)
+{
+    return c->rops == &resp2_ops || c->rops == &resp3_ops || c->rops == &reply_discard_ops;
+}
+
+void session_reply_sync(session *c)
+{
+    if (!session_is_resp(c)) return;
+    if (c->flags & (SESS_REPLY_OFF | SESS_REPLY_SKIP)) c->rops = &reply_discard_ops;
+    else c->rops = c->resp == 3 ? &resp3_ops : &resp2_ops;
+}
+
+void session_reply_step(session *c)
+{
+    c->flags &= ~(uint32_t)SESS_REPLY_SKIP;
+    if (c->flags & SESS_REPLY_SKIP_NEXT) {
+        c->flags &= ~(uint32_t)SESS_REPLY_SKIP_NEXT;
+        c->flags |= SESS_REPLY_SKIP;
+    }
+    session_reply_sync(c);
 }
 
 int session_select(session *c, int id)

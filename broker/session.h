@@ -43,6 +43,9 @@ enum {
     SESS_PAUSED_READ = 1 << 12,       /* reading paused (blocked/close-after-reply) */
     SESS_PROTECTED = 1 << 13,         /* not to be freed right now */
     SESS_AOF_WAIT = 1 << 14,          /* output held until the log is fsynced (persist/aof.h) */
+    SESS_REPLY_OFF = 1 << 15,         /* CLIENT REPLY OFF: no replies until ON */
+    SESS_REPLY_SKIP = 1 << 16,        /* CLIENT REPLY SKIP: this command's reply is dropped */
+    SESS_REPLY_SKIP_NEXT = 1 << 17,   /* ... set by it: the next command's is */
 };
 
 /* What a front end does for its sessions; every field required. */
@@ -135,6 +138,20 @@ void session_close_async(session *c);
 /* session_process_input parses and runs every complete command in the query
  * buffer; stops early when the session is closing or blocked. */
 void session_process_input(session *c);
+
+/* CLIENT REPLY (RESP sessions only).  While replies are off or skipped,
+ * c->rops is reply_discard_ops, so every reply (errors, HELP, a blocked
+ * command's late answer under OFF) goes nowhere; pub/sub messages, which
+ * are encoded once for all receivers, are still delivered.
+ * session_is_resp: is c a RESP session (not native)?
+ * session_reply_sync: sets c->rops from c->resp and the REPLY flags.
+ * session_reply_step: after each command of a session with SKIP or
+ * SKIP_NEXT: SKIP ends, SKIP_NEXT becomes SKIP (Redis's resetClient);
+ * for a command that blocked, once it is unblocked (blocking.c), so that
+ * a skipped BLPOP's late reply is dropped too, as in Redis 7.0. */
+int session_is_resp(const session *c);
+void session_reply_sync(session *c);
+void session_reply_step(session *c);
 
 /* Output buffer primitives used by the reply encoders. */
 void session_out(session *c, const void *p, size_t n);

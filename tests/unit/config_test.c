@@ -572,7 +572,8 @@ static void test_mutable_flags(void **state)
 {
     (void)state;
     static const char *mut[] = { "requirepass", "maxclients", "timeout", "tcp-keepalive", "loglevel",
-                                 "hz", "proto-max-bulk-len", "client-query-buffer-limit",
+                                 "hz", "slowlog-log-slower-than", "slowlog-max-len",
+                                 "proto-max-bulk-len", "client-query-buffer-limit",
                                  "maxmemory", "active-expire-enabled", "notify-keyspace-events", "client-output-buffer-limit", "set-max-intset-entries",
                                  "hash-max-listpack-entries", "hash-max-listpack-value",
                                  "list-max-listpack-size", "zset-max-listpack-entries", "zset-max-listpack-value",
@@ -730,7 +731,7 @@ static void test_get_patterns(void **state)
     struct dump d;
 
     dump(&c, "*", &d);
-    assert_int_equal(d.n, 47);
+    assert_int_equal(d.n, 49);
     assert_string_equal(d.text,
         "bind=127.0.0.1\n"
         "port=6379\n"
@@ -752,6 +753,8 @@ static void test_get_patterns(void **state)
         "loglevel=notice\n"
         "logfile=\n"
         "hz=10\n"
+        "slowlog-log-slower-than=10000\n"
+        "slowlog-max-len=128\n"
         "proto-max-bulk-len=536870912\n"
         "client-query-buffer-limit=1073741824\n"
         "maxmemory=0\n"
@@ -784,6 +787,7 @@ static void test_get_patterns(void **state)
     assert_string_equal(d.text,
         "native-max-frame=536870912\n"
         "maxclients=10000\n"
+        "slowlog-max-len=128\n"
         "proto-max-bulk-len=536870912\n"
         "maxmemory=0\n"
         "set-max-intset-entries=512\n"
