@@ -11,6 +11,11 @@ struct argv_chunk {
     char data[];
 };
 
+struct argv_orig {
+    size_t len;
+    char head[ARGV_PEEK_MAX];
+};
+
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
 void argv_init(argv_t *a)
@@ -63,9 +68,38 @@ void argv_push_sbuf(argv_t *a, sbuf s)
     push_raw(a, s, 1);
 }
 
+void argv_keep_original(argv_t *a)
+{
+    if (a->orig_argc > 0 || a->argc == 0) return;
+    int n = a->argc < ARGV_PEEK_ARGS ? a->argc : ARGV_PEEK_ARGS;
+    if (a->orig_cap < n) {
+        a->orig = xrealloc(a->orig, sizeof *a->orig * (size_t)n);
+        a->orig_cap = n;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t len = sbuf_len(a->argv[i]);
+        a->orig[i].len = len;
+        memcpy(a->orig[i].head, a->argv[i], len < ARGV_PEEK_MAX ? len : ARGV_PEEK_MAX);
+    }
+    a->orig_argc = a->argc;
+}
+
+int argv_original_argc(const argv_t *a) { return a->orig_argc > 0 ? a->orig_argc : a->argc; }
+
+size_t argv_peek(const argv_t *a, int i, const char **p)
+{
+    if (a->orig_argc > 0) {
+        *p = a->orig[i].head;
+        return a->orig[i].len;
+    }
+    *p = a->argv[i];
+    return sbuf_len(a->argv[i]);
+}
+
 sbuf argv_take(argv_t *a, int i)
 {
     sbuf s = a->argv[i];
+    argv_keep_original(a);
     if (a->heap[i]) {
         a->heap[i] = 0;   /* caller owns it now; argv[i] still points at it */
         return s;
@@ -75,6 +109,7 @@ sbuf argv_take(argv_t *a, int i)
 
 void argv_replace(argv_t *a, int i, sbuf s)
 {
+    argv_keep_original(a);
     if (a->heap[i]) sbuf_free(a->argv[i]);
     a->argv[i] = s;
     a->heap[i] = 1;
@@ -85,6 +120,7 @@ void argv_reset(argv_t *a)
     for (int i = 0; i < a->argc; i++)
         if (a->heap[i]) sbuf_free(a->argv[i]);
     a->argc = 0;
+    a->orig_argc = 0;
     if (a->chunks) {
         struct argv_chunk *c = a->chunks->next;
         while (c) {
@@ -110,6 +146,7 @@ void argv_free(argv_t *a)
     if (a->chunks) xfree(a->chunks);
     xfree(a->argv);
     xfree(a->heap);
+    xfree(a->orig);
     memset(a, 0, sizeof *a);
 }
 

@@ -8,6 +8,14 @@
  * argv_take gives the caller ownership of one argument as a heap sbuf (for
  * free when large, a copy when small), so a 100 MB SET stores its value
  * without copying it.
+ *
+ * Originals: a command may give an argument away (argv_take: the taker may
+ * then free it, as MSET k big k small does) or rewrite the arguments into
+ * its effect (SETEX -> SET ... PXAT).  Before the first such change,
+ * argv_keep_original records the first ARGV_PEEK_ARGS arguments (at most
+ * ARGV_PEEK_MAX bytes of each, and their lengths) and the count, so that
+ * readers after the command (the slow log) see what the client sent.
+ * argv_take and argv_replace call it; so must any other rewriter.
  */
 #ifndef RILL_ARGV_H
 #define RILL_ARGV_H
@@ -16,8 +24,11 @@
 
 #define ARGV_HEAP_MIN 4096
 #define ARGV_CHUNK 16384
+#define ARGV_PEEK_ARGS 32
+#define ARGV_PEEK_MAX 128
 
 struct argv_chunk;
+struct argv_orig;
 
 typedef struct argv_t {
     int argc;
@@ -26,6 +37,9 @@ typedef struct argv_t {
     unsigned char *heap;          /* heap[i]: argv[i] is a heap sbuf we own */
     struct argv_chunk *chunks;    /* newest first */
     size_t chunk_used;            /* bytes used in chunks (the newest) */
+    struct argv_orig *orig;       /* originals (argv_keep_original), when kept */
+    int orig_argc;                /* -1 or 0 when none are kept */
+    int orig_cap;
 } argv_t;
 
 void argv_init(argv_t *a);
@@ -42,6 +56,15 @@ void argv_push_sbuf(argv_t *a, sbuf s);
  * readable until argv_reset (it may then point at the caller's copy, so the
  * caller must not free it before the command ends). */
 sbuf argv_take(argv_t *a, int i);
+/* argv_keep_original records the arguments as they are now, unless
+ * already recorded since the last argv_reset (see above). */
+void argv_keep_original(argv_t *a);
+/* argv_original_argc: the argument count the command arrived with. */
+int argv_original_argc(const argv_t *a);
+/* argv_peek: argument i (< ARGV_PEEK_ARGS, < argv_original_argc) as the
+ * command arrived: returns its length and points *p at its bytes, of
+ * which at least min(length, ARGV_PEEK_MAX) are readable. */
+size_t argv_peek(const argv_t *a, int i, const char **p);
 /* argv_replace puts a new heap sbuf s at position i (taking ownership). */
 void argv_replace(argv_t *a, int i, sbuf s);
 /* argv_copy makes dst an independent copy of src (dst must be initialised). */

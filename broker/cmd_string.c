@@ -113,6 +113,7 @@ typedef struct {
 static void effect_in_place(session *c, int n, const eslot *sl)
 {
     argv_t *a = &c->args;
+    argv_keep_original(a);   /* the slow log shows what the client sent */
     int src[ESLOT_MAX];
     for (int i = 0; i < n; i++) {
         if (sl[i].idx >= 0) {
@@ -145,6 +146,7 @@ static void effect_in_place(session *c, int n, const eslot *sl)
 static void effect_drop_get(session *c)
 {
     argv_t *a = &c->args;
+    argv_keep_original(a);
     int k = 3;
     for (int j = 3; j < a->argc; j++) {
         if (opt_is(a->argv[j], "GET")) {

@@ -21,7 +21,16 @@ static void entry_free(slowlog_entry *e)
     xfree(e);
 }
 
-static slowlog_entry *entry_new(session *c, sbuf *argv, int argc, long long dur, long long id)
+/* arg_at: argument j as the client sent it, even if the command took or
+ * rewrote it (argv_peek). */
+static size_t arg_at(const argv_t *a, sbuf *argv, int j, const char **p)
+{
+    if (a) return argv_peek(a, j, p);
+    *p = argv[j];
+    return sbuf_len(argv[j]);
+}
+
+static slowlog_entry *entry_new(session *c, const argv_t *a, sbuf *argv, int argc, long long dur, long long id)
 {
     slowlog_entry *e = xcalloc(1, sizeof *e);
     int n = argc < SLOWLOG_MAX_ARGC ? argc : SLOWLOG_MAX_ARGC;
@@ -30,12 +39,15 @@ static slowlog_entry *entry_new(session *c, sbuf *argv, int argc, long long dur,
     for (int j = 0; j < n; j++) {
         if (n != argc && j == n - 1) {   /* the last slot says how many were left out */
             e->argv[j] = sbuf_catfmt(sbuf_empty(32), "... (%d more arguments)", argc - n + 1);
-        } else if (sbuf_len(argv[j]) > SLOWLOG_MAX_STRING) {
-            sbuf a = sbuf_new(argv[j], SLOWLOG_MAX_STRING);
-            e->argv[j] = sbuf_catfmt(a, "... (%lu more bytes)",
-                                     (unsigned long)(sbuf_len(argv[j]) - SLOWLOG_MAX_STRING));
+            continue;
+        }
+        const char *p;
+        size_t len = arg_at(a, argv, j, &p);
+        if (len > SLOWLOG_MAX_STRING) {
+            sbuf cut = sbuf_new(p, SLOWLOG_MAX_STRING);
+            e->argv[j] = sbuf_catfmt(cut, "... (%lu more bytes)", (unsigned long)(len - SLOWLOG_MAX_STRING));
         } else {
-            e->argv[j] = sbuf_new(argv[j], sbuf_len(argv[j]));
+            e->argv[j] = sbuf_new(p, len);
         }
     }
     e->time = (long long)time(NULL);
@@ -46,13 +58,14 @@ static slowlog_entry *entry_new(session *c, sbuf *argv, int argc, long long dur,
     return e;
 }
 
-void slowlog_push(session *c, sbuf *argv, int argc, long long dur)
+/* push logs argv[0..argc), read through a unless a is NULL. */
+static void push(session *c, const argv_t *a, sbuf *argv, int argc, long long dur)
 {
     server *s = c->srv;
     long long thr = s->cfg.slowlog_log_slower_than;
     if (thr < 0 || dur < thr) return;
     slowlog *l = get(s);
-    slowlog_entry *e = entry_new(c, argv, argc, dur, l->next_id++);
+    slowlog_entry *e = entry_new(c, a, argv, argc, dur, l->next_id++);
     e->older = l->newest;
     if (l->newest) l->newest->newer = e;
     else l->oldest = e;
@@ -68,11 +81,16 @@ void slowlog_push(session *c, sbuf *argv, int argc, long long dur)
     }
 }
 
+void slowlog_push(session *c, sbuf *argv, int argc, long long dur)
+{
+    push(c, NULL, argv, argc, dur);
+}
+
 void slowlog_command(session *c, const command *cmd, long long dur)
 {
     if (cmd->flags & CMD_SKIP_SLOWLOG) return;
     if (block_keeps_waiting(c)) return;
-    slowlog_push(c, c->args.argv, c->args.argc, dur);
+    push(c, &c->args, c->args.argv, argv_original_argc(&c->args), dur);
 }
 
 void slowlog_reset(server *s)

@@ -24,7 +24,7 @@ struct session;
 struct command;
 
 #define SLOWLOG_MAX_ARGC 32
-#define SLOWLOG_MAX_STRING 128
+#define SLOWLOG_MAX_STRING 128   /* at most ARGV_PEEK_MAX, and MAX_ARGC at most ARGV_PEEK_ARGS (argv.h) */
 
 typedef struct slowlog_entry {
     struct slowlog_entry *newer, *older;

@@ -136,6 +136,33 @@ class SlowlogDiff(harness.DiffTestCase):
         self.assertEqual(la[3][-1], b"k30")
         self.assertEqual(la[4][-1], b"... (2 more arguments)")
 
+    def test_original_arguments_logged(self):
+        # Commands that give a big argument away (SET, MSET, even the same
+        # key twice, which frees the first value) or rewrite their
+        # arguments into their effect (SETEX, SET EX/GET, XREAD BLOCK $)
+        # are logged with the arguments the client sent.
+        self.log_everything()
+        big = "v" * 5000
+        for srv, c in ((self.rill, self.a), (self.redis, self.b)):
+            c.cmd("SET", "k", big)
+            c.cmd("MSET", "m1", big, "m1", big[:4500] + "w", "m2", "x")
+            c.cmd("SETEX", "e", "100", big)
+            c.cmd("SET", "s", big, "EX", "100", "GET")
+            c.cmd("GETEX", "k", "PERSIST")
+            c.cmd("MULTI")
+            c.cmd("SET", "q", big, "KEEPTTL")
+            c.cmd("EXEC")
+            w = srv.conn()
+            w.send("XREAD", "BLOCK", "0", "STREAMS", "st", "$")
+            time.sleep(0.05)
+            c.cmd("XADD", "st", "1-1", "f", big)
+            w.read_raw()
+            w.close()
+        la = logged_args(self.a)
+        self.assertEqual(la, logged_args(self.b))
+        self.assertIn([b"SETEX", b"e", b"100", b"v" * 128 + b"... (4872 more bytes)"], la)
+        self.assertIn([b"XREAD", b"BLOCK", b"0", b"STREAMS", b"st", b"$"], la)
+
     def test_max_len_bounds_the_log(self):
         self.log_everything()
         for c in (self.a, self.b):
