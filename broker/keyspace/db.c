@@ -126,7 +126,9 @@ int db_key_is_expired(server *s, db *d, const char *key)
 {
     if (s->loading) return 0;
     long long when = db_get_expire(d, key);
-    return when >= 0 && when <= s->mstime;
+    /* As Redis's keyIsExpired (now > when): at its deadline's own
+     * millisecond a key is still there, PTTL 0. */
+    return when >= 0 && when < s->mstime;
 }
 
 static void delete_expired(server *s, db *d, const char *key)
@@ -354,7 +356,7 @@ static void expire_round_cb(void *priv, const dict_entry *e)
 {
     struct expire_round *r = priv;
     r->checked++;
-    if (e->v.s64 <= r->now) {
+    if (e->v.s64 < r->now) {            /* as activeExpireCycleTryExpire: now > when */
         if (r->ndue == r->cap) {
             size_t cap = r->cap * 2;
             if (r->due == r->inline_due) {

@@ -309,6 +309,23 @@ class KeysDiff(harness.DiffTestCase):
         self.diff(("TTL", "k"), ("PTTL", "k"), ("GET", "k"), ("TYPE", "m"), ("PERSIST", "m"),
                   ("EXPIRE", "m", 100), ("EXISTS", "k", "m"), ("DEL", "k", "m"))
 
+    def test_key_lives_through_its_deadline_millisecond(self):
+        """Redis expires a key once now > deadline (keyIsExpired): in the
+        deadline's own millisecond PTTL is 0, not -2.  Polled: a PTTL lands
+        in that millisecond on nearly every try, on both servers."""
+        for conn in (self.a, self.b):
+            seen = set()
+            for _ in range(30):
+                conn.cmd("SET", "k", "v", "PX", 2)
+                while True:
+                    t = harness.parse(conn.cmd("PTTL", "k"))
+                    seen.add(t)
+                    if t <= 0:
+                        break
+                if 0 in seen:
+                    break
+            self.assertIn(0, seen, "PTTL never 0 before -2 (%r)" % sorted(seen))
+
 
 class KeysBehaviour(harness.RillTestCase):
     """Checks whose replies are not byte-comparable with Redis."""
