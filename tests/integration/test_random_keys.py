@@ -205,7 +205,15 @@ def g_generic(r, in_multi):
         # wrong arity and other errors of the generic commands
         return r.choice([["MOVE", key(r)], ["SWAPDB", "0"], ["COPY", key(r)], ["RENAME", key(r)],
                          ["EXPIRE", key(r)], ["TTL"], ["SELECT"], ["OBJECT"], ["TYPE"],
-                         ["KEYS"], ["DBSIZE", "x"], ["PERSIST"], ["EXISTS"]]), None
+                         ["KEYS"], ["DBSIZE", "x"], ["PERSIST"], ["EXISTS"], ["OBJECT", "ENCODING", key(r), "x"],
+                         ["OBJECT", "REFCOUNT"], ["OBJECT", "FREQ", key(r), "x"], ["FLUSHALL", "SYNC", "ASYNC"],
+                         ["FLUSHDB", "x", "y"], ["SWAPDB", "0", "1", "2"], ["MOVE", key(r), "1", "2"], ["TOUCH"],
+                         ["COPY", key(r), key(r), "DB"], ["COPY", key(r), key(r), "DB", "1", "DB", "2"],
+                         ["COPY", key(r), key(r), "REPLACE", "REPLACE"], ["SELECT", "1", "2"], ["KEYS", "a", "b"],
+                         ["RENAME", key(r), key(r), "x"], ["EXPIRETIME", key(r), "x"], ["UNWATCH", "x"],
+                         ["MULTI", "x"], ["EXEC", "x"], ["DISCARD", "x"], ["WATCH"], ["DEL"], ["UNLINK"],
+                         ["EXPIRE", key(r), "100", "GT", "LT"], ["EXPIRE", key(r), "100", "NX", "NX"],
+                         ["PEXPIREAT", key(r), r.choice(ABS), "XX", "GT", "NX"], ["object", "help"]]), None
     return g_write(r), None
 
 
@@ -348,7 +356,7 @@ class RandomKeys(harness.DiffTestCase):
             cb.send_raw(wire)
             ra, rb = ca.read_raw(), cb.read_raw()
             history.append(("c%d" % c,) + tuple(args))
-            name = args[0].upper()
+            name = args[0].upper() if len(args) == 1 else None    # MULTI x, EXEC x: arity errors
             if st.multi[c]:
                 if name in ("EXEC", "DISCARD"):
                     st.multi[c] = False
