@@ -89,8 +89,11 @@ static void deliver(void *priv, const char *pattern, void *owner)
         m = x->penc[r3];
     }
     /* RESP sessions take a reference to the shared bytes; others (native
-     * front end, in-process) get them through their own encoder. */
-    if (c->rops == &resp2_ops || c->rops == &resp3_ops) session_out_shared(c, m);
+     * front end, in-process) get them through their own encoder.  A RESP
+     * session under CLIENT REPLY OFF/SKIP (reply_discard_ops) still gets
+     * the message: Redis 7.0.15 marks pub/sub pushes CLIENT_PUSHING, which
+     * the reply silencing does not apply to. */
+    if (session_is_resp(c)) session_out_shared(c, m);
     else reply_raw(c, m->data, m->len);
 }
 
@@ -111,13 +114,18 @@ long pubsub_publish(server *s, int kind, const char *ch, size_t chlen, const cha
 
 /* ---- replies ----------------------------------------------------------------- */
 
+/* A (p|s)(un)subscribe confirmation: a push, so, as the messages above, it
+ * is sent under CLIENT REPLY OFF/SKIP too (Redis's CLIENT_PUSHING). */
 static void reply_sub(session *c, const char *kind, const char *name, size_t n, long count)
 {
+    const reply_ops *saved = c->rops;
+    if (saved == &reply_discard_ops) c->rops = c->resp == 3 ? &resp3_ops : &resp2_ops;
     reply_push(c, 3);
     reply_bulk(c, kind, strlen(kind));
     if (name) reply_bulk(c, name, n);
     else reply_null(c);
     reply_int(c, count);
+    c->rops = saved;
 }
 
 static long count_main(session *c) { return (long)(ps_client_channels(c->ps) + ps_client_patterns(c->ps)); }

@@ -106,6 +106,28 @@ class PubSubDiff(harness.DiffTestCase):
         self.same(sa, sb, ("GET", "k"), 1)
         self.diff(("PUBSUB", "NUMSUB", "c"), ("PUBSUB", "NUMPAT"))
 
+    def test_pushes_ignore_client_reply_off(self):
+        # Redis 7.0.15 sends pub/sub pushes (confirmations and messages)
+        # under CLIENT REPLY OFF/SKIP (CLIENT_PUSHING); only replies drop.
+        for proto in ("2", "3"):
+            sa, sb = self.pair()
+            sa.cmd("HELLO", proto)
+            sb.cmd("HELLO", proto)
+            self.same(sa, sb, ("CLIENT", "REPLY", "OFF"), 0)
+            self.same(sa, sb, ("SUBSCRIBE", "c", "d"), 2)
+            self.same(sa, sb, ("PSUBSCRIBE", "c*"), 1)
+            self.diff(("PUBLISH", "c", "m1"))
+            self.same(sa, sb, None, 2)
+            self.same(sa, sb, ("PING",), 0)
+            self.same(sa, sb, ("GET", "k"), 0)
+            self.same(sa, sb, ("UNSUBSCRIBE", "d"), 1)
+            self.same(sa, sb, ("CLIENT", "REPLY", "SKIP"), 0)
+            self.same(sa, sb, ("SSUBSCRIBE", "s"), 1)
+            self.diff(("SPUBLISH", "s", "m2"))
+            self.same(sa, sb, None, 1)
+            self.same(sa, sb, ("RESET",), 1)              # clears OFF: +RESET
+            self.same(sa, sb, ("PING",), 1)
+
     def test_resp3_push_interleaving(self):
         sa, sb = self.pair()
         self.same(sa, sb, ("HELLO", "3"), 1) if False else (sa.cmd("HELLO", "3"), sb.cmd("HELLO", "3"))
