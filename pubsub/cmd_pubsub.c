@@ -135,6 +135,13 @@ static long count_shard(session *c) { return (long)ps_client_shard(c->ps); }
 
 static void subscribe_generic(session *c, int kind)
 {
+    if (kind == PS_SHARD && (c->flags & SESS_EXECUTING)) {
+        /* Redis refuses SSUBSCRIBE from a CLIENT_DENY_BLOCKING client (EXEC
+         * sets it); SUBSCRIBE and PSUBSCRIBE are let through inside MULTI
+         * "for backward compatibility". */
+        reply_error(c, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        return;
+    }
     ps_client *cl = client_of(c);
     for (int i = 1; i < c->args.argc; i++) {
         sbuf ch = c->args.argv[i];

@@ -128,6 +128,20 @@ class PubSubDiff(harness.DiffTestCase):
             self.same(sa, sb, ("RESET",), 1)              # clears OFF: +RESET
             self.same(sa, sb, ("PING",), 1)
 
+    def test_subscribe_inside_multi(self):
+        # EXEC makes the client DENY_BLOCKING: SSUBSCRIBE is refused there,
+        # SUBSCRIBE and PSUBSCRIBE are let through (Redis 7.0.15).
+        for proto in ("2", "3"):
+            sa, sb = self.pair()
+            sa.cmd("HELLO", proto)
+            sb.cmd("HELLO", proto)
+            self.same(sa, sb, ("MULTI",), 1)
+            for cmd in (("SUBSCRIBE", "a", "b"), ("SSUBSCRIBE", "s"), ("PSUBSCRIBE", "p*"), ("SUNSUBSCRIBE",)):
+                self.same(sa, sb, cmd, 1)
+            self.same(sa, sb, ("EXEC",), 1)
+            self.diff(("PUBSUB", "SHARDNUMSUB", "s"), ("PUBSUB", "NUMSUB", "a"))
+            self.same(sa, sb, ("RESET",), 1)
+
     def test_resp3_push_interleaving(self):
         sa, sb = self.pair()
         self.same(sa, sb, ("HELLO", "3"), 1) if False else (sa.cmd("HELLO", "3"), sb.cmd("HELLO", "3"))
