@@ -8,8 +8,12 @@ RESP2 subscribed context (refused) and in RESP3 (allowed), HELLO 2/3, RESET,
 QUIT (the connection is opened again), CLIENT REPLY OFF/ON/SKIP, PUBLISH,
 SPUBLISH, PUBSUB CHANNELS/NUMSUB/NUMPAT/SHARDCHANNELS/SHARDNUMSUB, and
 keyspace notifications (CONFIG SET notify-keyspace-events with random flags,
-then writes).  Channel names include binary and empty ones; patterns use
-[] ? * ^ and escapes.
+then writes), MULTI/EXEC blocks around all that.  Channel names include
+binary and empty ones; patterns use [] ? * ^ and escapes.
+
+Excluded: QUIT on a connection that may be under CLIENT REPLY OFF/SKIP (RESET
+is sent instead): Redis then writes nothing, so its CLOSE_AFTER_REPLY waits
+for the next push and the connection stays open and deaf; Rill closes it.
 
 The publisher's replies are read one by one and compared raw (PUBSUB
 CHANNELS / SHARDCHANNELS with their elements sorted).  After every step each
@@ -36,7 +40,7 @@ import sys
 import harness
 
 SEEDS = [int(s) for s in os.environ.get("RILL_RANDOM_SEEDS", "1,2,3,4").split(",")]
-STEPS = int(os.environ.get("RILL_RANDOM_STEPS", "800"))
+STEPS = int(os.environ.get("RILL_RANDOM_STEPS", "1000"))
 KEEP_GOING = os.environ.get("RILL_RANDOM_ALL") == "1"
 HISTORY = 20
 SUBS = 4
@@ -44,10 +48,11 @@ QUIET = 0.003       # a subscriber socket is drained when it stays silent this l
 SETTLE = 0.3        # how long to wait for more bytes before calling a difference a mismatch
 
 CHANNELS = ["ch1", "ch2", "ch3", "news.tech", "news.art", "", "a\x00b", "\xff\xfe", "hello", "hallo",
-            "*", "[x]", "a?b", "ch:1", "x" * 70, "__keyspace@0__:k1", "__keyevent@0__:set"]
+            "*", "[x]", "a?b", "ch:1", "x" * 70, "__keyspace@0__:k1", "__keyevent@0__:set", b"\xff\x80\r\n"]
 PATTERNS = ["*", "ch*", "ch?", "news.*", "n[ae]ws.*", "h[a-e]llo", "h[^e]llo", "\\*", "a\\?b", "[x]",
             "\\[x\\]", "", "a\x00*", "\xff*", "ch[12]", "*.*", "[", "a[", "h\\", "__key*@0__:*",
-            "__keyspace@0__:k*", "__keyevent@0__:*", "*:1", "?", "__key*@*__:*", "*[0-9]"]
+            "__keyspace@0__:k*", "__keyevent@0__:*", "*:1", "?", "__key*@*__:*", "*[0-9]", b"\xff\x80*",
+            b"[\x80-\xff]*"]
 KEYS = ["k1", "k2", "k3"]
 NOTIFY_FLAGS = "KEg$lshzxetmdnA"
 
