@@ -327,6 +327,26 @@ class DiffTestCase(unittest.TestCase):
         self.b.close()
         self.assertTrue(self.rill.alive(), "rill died: " + self.rill.read_log()[-2000:])
 
+    def hello(self, proto):
+        """HELLO proto on both (the reply is not compared: it holds the client
+        id); fails if either refuses it."""
+        for conn in (self.a, self.b):
+            rep = conn.cmd("HELLO", str(proto))
+            self.assertTrue(rep.startswith(b"%" if proto == 3 else b"*"), rep)
+
+    def both_protocols(self, *commands, setup=None):
+        """Run commands in RESP2, then FLUSHALL and again in RESP3 (setup()
+        runs before each round when given); back to RESP2 at the end."""
+        if setup:
+            setup()
+        self.diff(*commands)
+        self.diff(("FLUSHALL",))
+        self.hello(3)
+        if setup:
+            setup()
+        self.diff(*commands)
+        self.hello(2)
+
     def diff(self, *commands):
         """Each command is a tuple/list of args, or raw bytes to send as is
         (then exactly one reply is read).  Returns the list of rill replies."""

@@ -15,19 +15,6 @@ LLONG_MIN = -2 ** 63
 
 
 class ListsDiff(harness.DiffTestCase):
-    def both_protocols(self, *commands):
-        """Run commands in RESP2, then FLUSHALL and again in RESP3."""
-        self.diff(*commands)
-        self.diff(("FLUSHALL",))
-        self.hello(3)
-        self.diff(*commands)
-        self.hello(2)
-
-    def hello(self, proto):
-        """HELLO on both (its reply holds the client id, which differs)."""
-        for conn in (self.a, self.b):
-            self.assertFalse(conn.cmd("HELLO", str(proto)).startswith(b"-"))
-
     def test_push_pop_len(self):
         self.both_protocols(
             ("LPUSH", "k", "a", "b", "c"), ("RPUSH", "k", "1", "2", "-3", "0", "01", ""),

@@ -651,11 +651,6 @@ def clip(raw, limit=600):
 
 
 class RandomDiff(harness.DiffTestCase):
-    def hello(self, proto):
-        for conn in (self.a, self.b):
-            rep = conn.cmd("HELLO", str(proto))
-            self.assertTrue(rep.startswith(b"%" if proto == 3 else b"*"), rep)
-
     def equal_scores(self, args):
         """False if the sorted set a lex-range command reads holds different
         scores.  Excluded: Redis documents the reply as unspecified then (its

@@ -15,21 +15,7 @@ LLONG_MAX = 2 ** 63 - 1
 LLONG_MIN = -2 ** 63
 
 
-class Both(harness.DiffTestCase):
-    def both_protocols(self, *commands):
-        """Run commands in RESP2, then FLUSHALL and again in RESP3."""
-        self.diff(*commands)
-        self.diff(("FLUSHALL",))
-        self.hello(3)
-        self.diff(*commands)
-        self.hello(2)
-
-    def hello(self, proto):
-        for conn in (self.a, self.b):
-            self.assertFalse(conn.cmd("HELLO", str(proto)).startswith(b"-"))
-
-
-class SortDiff(Both):
+class SortDiff(harness.DiffTestCase):
     def test_list_numeric_and_alpha(self):
         self.both_protocols(
             ("RPUSH", "l", "3", "1", "2", "10", "-5", "1.5", "1e3", "0", "-0", "+7", " 4", "0x10", "inf", "-inf"),
@@ -218,7 +204,7 @@ class SortDiff(Both):
         )
 
 
-class SortRangeDiff(Both):
+class SortRangeDiff(harness.DiffTestCase):
     """A weight out of double's range is refused.  Redis tests errno for
     ERANGE without clearing it first, so after one such SORT its later
     numeric sorts of non-integer elements fail too, until some other call
@@ -231,7 +217,7 @@ class SortRangeDiff(Both):
                   ("EXISTS", "d"))
 
 
-class LcsDiff(Both):
+class LcsDiff(harness.DiffTestCase):
     def test_basic(self):
         self.both_protocols(
             ("MSET", "a", "ohmytext", "b", "mynewtext", "n1", "12345", "n2", "2a4b5"),

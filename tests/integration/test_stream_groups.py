@@ -24,23 +24,6 @@ def entries(conn, key, n, start=1):
 
 
 class GroupsDiff(harness.DiffTestCase):
-    def hello(self, proto):
-        for conn in (self.a, self.b):
-            self.assertFalse(conn.cmd("HELLO", str(proto)).startswith(b"-"))
-
-    def both_protocols(self, *commands, setup=None):
-        """Run commands in RESP2, then FLUSHALL and again in RESP3 (setup()
-        runs before each round when given)."""
-        if setup:
-            setup()
-        self.diff(*commands)
-        self.diff(("FLUSHALL",))
-        self.hello(3)
-        if setup:
-            setup()
-        self.diff(*commands)
-        self.hello(2)
-
     def masked(self, cmd, mask):
         """Compare parsed replies after mask(reply) replaced the time fields."""
         ra = parse(self.a.cmd(*cmd))

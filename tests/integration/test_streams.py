@@ -21,18 +21,6 @@ MAXID = "%d-%d" % (U64, U64)
 
 
 class StreamsDiff(harness.DiffTestCase):
-    def both_protocols(self, *commands):
-        """Run commands in RESP2, then FLUSHALL and again in RESP3."""
-        self.diff(*commands)
-        self.diff(("FLUSHALL",))
-        self.hello(3)
-        self.diff(*commands)
-        self.hello(2)
-
-    def hello(self, proto):
-        for conn in (self.a, self.b):
-            self.assertFalse(conn.cmd("HELLO", str(proto)).startswith(b"-"))
-
     def test_xadd_ids(self):
         self.both_protocols(
             ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "1-0", "a", "1"),

@@ -23,19 +23,6 @@ def big_members(n, prefix="m"):
 
 
 class ZsetsDiff(harness.DiffTestCase):
-    def both_protocols(self, *commands):
-        """Run the script in RESP2, then again from scratch in RESP3."""
-        self.diff(*commands)
-        self.diff(("FLUSHALL",))
-        self.hello(3)
-        self.diff(*commands)
-        self.hello(2)
-
-    def hello(self, proto):
-        """HELLO on both (not compared: the reply carries the client id)."""
-        for conn in (self.a, self.b):
-            self.assertTrue(conn.cmd("HELLO", str(proto)).startswith(b"%" if proto == 3 else b"*"))
-
     # ---- ZADD ---------------------------------------------------------------
 
     def test_zadd_basic_and_flags(self):
