@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -362,6 +363,34 @@ class DiffTestCase(unittest.TestCase):
             self.assertEqual(ra, rb, "reply differs for %r:\n rill:  %r\n redis: %r" % (cmd, ra, rb))
             out.append(ra)
         return out
+
+
+def random_settings(seeds, steps):
+    """The seeds, steps per seed and keep-going flag of a randomized
+    differential test: the defaults given, or RILL_RANDOM_SEEDS (comma
+    separated), RILL_RANDOM_STEPS and RILL_RANDOM_ALL=1 (note every
+    mismatch and go on instead of failing at the first)."""
+    env = os.environ.get("RILL_RANDOM_SEEDS")
+    return ([int(s) for s in env.split(",")] if env else list(seeds),
+            int(os.environ.get("RILL_RANDOM_STEPS", steps)),
+            os.environ.get("RILL_RANDOM_ALL") == "1")
+
+
+class RandomDiffTestCase(DiffTestCase):
+    """A DiffTestCase for seeded randomized runs: a mismatch fails the test
+    at once, or with keep_going is written to stderr and counted, and
+    end_run() fails if rill died or anything was counted."""
+    keep_going = False
+
+    def mismatch(self, msg, mismatches):
+        if not self.keep_going:
+            self.fail(msg)
+        mismatches.append(msg)
+        sys.stderr.write(msg + "\n\n")
+
+    def end_run(self, mismatches):
+        self.assertTrue(self.rill.alive(), "rill died: " + self.rill.read_log()[-2000:])
+        self.assertEqual(len(mismatches), 0, "%d mismatches (above)" % len(mismatches))
 
 
 def main():

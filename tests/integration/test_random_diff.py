@@ -16,16 +16,12 @@ Replay: RILL_RANDOM_SEEDS=7,8 RILL_RANDOM_STEPS=5000 python3 test_random_diff.py
 (RILL_RANDOM_ALL=1 reports every mismatch, FLUSHALL-ing both after each,
 instead of failing at the first).
 """
-import os
 import random
-import sys
 import time
 
 import harness
 
-SEEDS = [int(s) for s in os.environ.get("RILL_RANDOM_SEEDS", "1,2,3,4,5,6,7,8").split(",")]
-STEPS = int(os.environ.get("RILL_RANDOM_STEPS", "4000"))
-KEEP_GOING = os.environ.get("RILL_RANDOM_ALL") == "1"
+SEEDS, STEPS, KEEP_GOING = harness.random_settings([1,2,3,4,5,6,7,8], 4000)
 BATCH = 40          # commands pipelined per round trip
 HISTORY = 20        # commands shown before a mismatch
 
@@ -650,7 +646,9 @@ def clip(raw, limit=600):
     return repr(raw) if len(raw) <= limit else repr(raw[:limit]) + "...(%d bytes)" % len(raw)
 
 
-class RandomDiff(harness.DiffTestCase):
+class RandomDiff(harness.RandomDiffTestCase):
+    keep_going = KEEP_GOING
+
     def equal_scores(self, args):
         """False if the sorted set a lex-range command reads holds different
         scores.  Excluded: Redis documents the reply as unspecified then (its
@@ -716,18 +714,14 @@ class RandomDiff(harness.DiffTestCase):
                            "last commands (oldest first):\n  %s" %
                            (seed, step, proto, show(args), clip(ra), clip(rb),
                             "\n  ".join(show(c) for c in history[-HISTORY:])))
-                    if not KEEP_GOING:
-                        self.fail(msg)
-                    mismatches.append(msg)
+                    self.mismatch(msg, mismatches)
                     diverged = True
-                    sys.stderr.write(msg + "\n\n")
                 step += 1
             if diverged:                        # start the key space over on both
                 self.a.cmd("FLUSHALL")
                 self.b.cmd("FLUSHALL")
             history = history[-HISTORY:]
-        self.assertTrue(self.rill.alive(), "rill died: " + self.rill.read_log()[-2000:])
-        self.assertEqual(len(mismatches), 0, "%d mismatches (above)" % len(mismatches))
+        self.end_run(mismatches)
 
     def test_seeds(self):
         for seed in SEEDS:

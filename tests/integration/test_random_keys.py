@@ -31,14 +31,11 @@ instead of failing at the first).
 """
 import os
 import random
-import sys
 import time
 
 import harness
 
-SEEDS = [int(s) for s in os.environ.get("RILL_RANDOM_SEEDS", "1,2,3,4,5,6,7,8").split(",")]
-STEPS = int(os.environ.get("RILL_RANDOM_STEPS", "1500"))
-KEEP_GOING = os.environ.get("RILL_RANDOM_ALL") == "1"
+SEEDS, STEPS, KEEP_GOING = harness.random_settings([1,2,3,4,5,6,7,8], 1500)
 HISTORY = int(os.environ.get("RILL_RANDOM_HISTORY", "20"))   # commands shown before a mismatch
 NCONN = 3
 
@@ -303,7 +300,9 @@ def _elements(raw):
     return out
 
 
-class RandomKeys(harness.DiffTestCase):
+class RandomKeys(harness.RandomDiffTestCase):
+    keep_going = KEEP_GOING
+
     @classmethod
     def setUpClass(cls):
         # DEBUG SET-ACTIVE-EXPIRE needs enable-debug-command on Redis 7.0.
@@ -397,16 +396,12 @@ class RandomKeys(harness.DiffTestCase):
                        "last commands (oldest first):\n  %s" %
                        (seed, step, c, protos[c], tuple(args), ra[:600], rb[:600],
                         "\n  ".join(repr(h) for h in history[-HISTORY:])))
-                if not KEEP_GOING:
-                    self.fail(msg)
-                mismatches.append(msg)
-                sys.stderr.write(msg + "\n\n")
+                self.mismatch(msg, mismatches)
                 self.reset_all()
                 st = Conns()
                 protos = [2] * NCONN
             history = history[-HISTORY:]
-        self.assertTrue(self.rill.alive(), "rill died: " + self.rill.read_log()[-2000:])
-        self.assertEqual(len(mismatches), 0, "%d mismatches (above)" % len(mismatches))
+        self.end_run(mismatches)
 
     def test_seeds(self):
         for seed in SEEDS:

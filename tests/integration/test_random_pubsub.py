@@ -30,18 +30,14 @@ Replay: RILL_RANDOM_SEEDS=7,8 RILL_RANDOM_STEPS=2000 python3 test_random_pubsub.
 (RILL_RANDOM_ALL=1 reports every mismatch, resetting all connections after
 each, instead of failing at the first).
 """
-import os
 import random
 import re
 import select
 import socket
-import sys
 
 import harness
 
-SEEDS = [int(s) for s in os.environ.get("RILL_RANDOM_SEEDS", "1,2,3,4").split(",")]
-STEPS = int(os.environ.get("RILL_RANDOM_STEPS", "1000"))
-KEEP_GOING = os.environ.get("RILL_RANDOM_ALL") == "1"
+SEEDS, STEPS, KEEP_GOING = harness.random_settings([1,2,3,4], 1000)
 HISTORY = 20
 SUBS = 4
 QUIET = 0.003       # a subscriber socket is drained when it stays silent this long
@@ -207,7 +203,8 @@ class Side:
                     self.buf[i] += chunk
 
 
-class RandomPubSub(harness.DiffTestCase):
+class RandomPubSub(harness.RandomDiffTestCase):
+    keep_going = KEEP_GOING
 
     # ---- generators ---------------------------------------------------------
 
@@ -295,12 +292,6 @@ class RandomPubSub(harness.DiffTestCase):
 
     # ---- the run ------------------------------------------------------------
 
-    def fail_or_note(self, msg, mismatches):
-        if not KEEP_GOING:
-            self.fail(msg)
-        mismatches.append(msg)
-        sys.stderr.write(msg + "\n\n")
-
     def compare_subs(self, A, B, seed, step, args, history, mismatches, silenced):
         for settle in (QUIET, SETTLE, SETTLE):
             A.drain(settle)
@@ -322,7 +313,7 @@ class RandomPubSub(harness.DiffTestCase):
                    (seed, step, i, show(args), A.buf[i][:1500], " (closed)" if A.closed[i] else "",
                     B.buf[i][:1500], " (closed)" if B.closed[i] else "",
                     "\n  ".join(history[-HISTORY:])))
-            self.fail_or_note(msg, mismatches)
+            self.mismatch(msg, mismatches)
             for i in range(SUBS):
                 A.reopen(i)
                 B.reopen(i)
@@ -385,7 +376,7 @@ class RandomPubSub(harness.DiffTestCase):
                 if who == "pub":
                     ra, rb = A.pub.read_raw(), B.pub.read_raw()
                     if ra != rb:
-                        self.fail_or_note("seed %d step %d: replies differ for %s\n rill:  %r\n redis: %r\n"
+                        self.mismatch("seed %d step %d: replies differ for %s\n rill:  %r\n redis: %r\n"
                                           "last commands (oldest first):\n  %s" %
                                           (seed, step, show(args), ra, rb, "\n  ".join(history[-HISTORY:])),
                                           mismatches)
@@ -398,7 +389,7 @@ class RandomPubSub(harness.DiffTestCase):
                 if kind == "sort":
                     ra, rb = sort_reply(ra), sort_reply(rb)
                 if ra != rb:
-                    self.fail_or_note("seed %d step %d: replies differ for %s\n rill:  %r\n redis: %r\n"
+                    self.mismatch("seed %d step %d: replies differ for %s\n rill:  %r\n redis: %r\n"
                                       "last commands (oldest first):\n  %s" %
                                       (seed, step, show(args), ra, rb, "\n  ".join(history[-HISTORY:])),
                                       mismatches)
@@ -406,8 +397,7 @@ class RandomPubSub(harness.DiffTestCase):
             self.assertEqual(A.pub.cmd("PING"), B.pub.cmd("PING"))
             self.compare_subs(A, B, seed, step, args, history, mismatches, silenced)
             history = history[-HISTORY:]
-        self.assertTrue(self.rill.alive(), "rill died: " + self.rill.read_log()[-2000:])
-        self.assertEqual(len(mismatches), 0, "%d mismatches (above)" % len(mismatches))
+        self.end_run(mismatches)
 
     def test_seeds(self):
         for seed in SEEDS:
